@@ -1,0 +1,16 @@
+// swift-tools-version:6.0
+// Host build of Apus's pure logic and its XCTest suites.
+//
+// The hypervisor image itself is not built here: `scripts/build.sh` compiles the same
+// `ApusCore` sources in Embedded mode (with `-no-allocations`) together with the
+// hardware glue, because SwiftPM would otherwise link the kernel's libc shims into host
+// executables (see ../shared/design/embedded-swift-notes.md §9).
+import PackageDescription
+
+let package = Package(
+    name: "Apus",
+    targets: [
+        .target(name: "ApusCore", path: "Sources/ApusCore"),
+        .testTarget(name: "ApusCoreTests", dependencies: ["ApusCore"], path: "Tests/ApusCoreTests"),
+    ]
+)
