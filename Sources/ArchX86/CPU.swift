@@ -1,0 +1,96 @@
+// ArchX86: the only Swift module that executes privileged instructions.
+//
+// Owns: thin typed wrappers over the X86Shim C header (ports, MSRs, control registers,
+// CPUID, descriptor-table loads, interrupt flag) and the drivers for devices that are
+// pure register pokes (16550 UART, VGA text, PIT, local APIC). It holds no policy: what to
+// map, when to print, how to react to a fault is decided in the Apus module.
+// Must not import: Apus. May import ApusCore for pure types (TextSink, bit layouts).
+import X86Shim
+
+public enum CPU {
+    @inline(__always) public static func disableInterrupts() { x86_cli() }
+    @inline(__always) public static func enableInterrupts() { x86_sti() }
+    @inline(__always) public static func halt() { x86_hlt() }
+    @inline(__always) public static func pause() { x86_pause() }
+    @inline(__always) public static func readTimeStampCounter() -> UInt64 { x86_rdtsc() }
+    @inline(__always) public static var interruptsEnabled: Bool { x86_read_flags() & 0x200 != 0 }
+
+    /// Stops this CPU for good: interrupts off, halt forever (an NMI only wakes it to halt again).
+    public static func haltForever() -> Never {
+        while true { x86_cli(); x86_hlt() }
+    }
+
+    public struct CPUIDResult { public var eax, ebx, ecx, edx: UInt32 }
+
+    public static func cpuid(_ leaf: UInt32, _ subleaf: UInt32 = 0) -> CPUIDResult {
+        var a: UInt32 = 0, b: UInt32 = 0, c: UInt32 = 0, d: UInt32 = 0
+        x86_cpuid(leaf, subleaf, &a, &b, &c, &d)
+        return CPUIDResult(eax: a, ebx: b, ecx: c, edx: d)
+    }
+
+    @inline(__always) public static func readMSR(_ msr: UInt32) -> UInt64 { x86_rdmsr(msr) }
+    @inline(__always) public static func writeMSR(_ msr: UInt32, _ value: UInt64) { x86_wrmsr(msr, value) }
+
+    @inline(__always) public static var cr0: UInt64 { get { x86_read_cr0() } }
+    @inline(__always) public static func writeCR0(_ v: UInt64) { x86_write_cr0(v) }
+    @inline(__always) public static var cr2: UInt64 { x86_read_cr2() }
+    @inline(__always) public static var cr3: UInt64 { x86_read_cr3() }
+    @inline(__always) public static func writeCR3(_ v: UInt64) { x86_write_cr3(v) }
+    @inline(__always) public static var cr4: UInt64 { x86_read_cr4() }
+    @inline(__always) public static func writeCR4(_ v: UInt64) { x86_write_cr4(v) }
+    @inline(__always) public static func invalidatePage(_ virtualAddress: UInt64) { x86_invlpg(virtualAddress) }
+
+    public static func tripleFault() -> Never {
+        x86_triple_fault()
+        haltForever()
+    }
+}
+
+public enum MSR {
+    public static let efer: UInt32 = 0xC000_0080
+    public static let star: UInt32 = 0xC000_0081
+    public static let lstar: UInt32 = 0xC000_0082
+    public static let cstar: UInt32 = 0xC000_0083
+    public static let fmask: UInt32 = 0xC000_0084
+    public static let fsBase: UInt32 = 0xC000_0100
+    public static let gsBase: UInt32 = 0xC000_0101
+    public static let kernelGSBase: UInt32 = 0xC000_0102
+    public static let apicBase: UInt32 = 0x1B
+    public static let pat: UInt32 = 0x277
+}
+
+public enum Port {
+    @inline(__always) public static func out8(_ port: UInt16, _ value: UInt8) { x86_outb(port, value) }
+    @inline(__always) public static func out16(_ port: UInt16, _ value: UInt16) { x86_outw(port, value) }
+    @inline(__always) public static func out32(_ port: UInt16, _ value: UInt32) { x86_outl(port, value) }
+    @inline(__always) public static func in8(_ port: UInt16) -> UInt8 { x86_inb(port) }
+    @inline(__always) public static func in16(_ port: UInt16) -> UInt16 { x86_inw(port) }
+    @inline(__always) public static func in32(_ port: UInt16) -> UInt32 { x86_inl(port) }
+}
+
+/// Addresses the linker script defines (virtual unless the name says physical).
+public enum ImageLayout {
+    public static var imageStartPhysical: UInt64 { x86___image_start_phys() }
+    public static var textStart: UInt64 { x86___text_start() }
+    public static var textEnd: UInt64 { x86___text_end() }
+    public static var rodataStart: UInt64 { x86___rodata_start() }
+    public static var rodataEnd: UInt64 { x86___rodata_end() }
+    public static var dataStart: UInt64 { x86___data_start() }
+    public static var dataEnd: UInt64 { x86___data_end() }
+    public static var bssStart: UInt64 { x86___bss_start() }
+    public static var bssEnd: UInt64 { x86___bss_end() }
+    public static var symbolsStart: UInt64 { x86___symbols_start() }
+    public static var imageEnd: UInt64 { x86___image_end() }
+    public static var bootStackBottom: UInt64 { x86_boot_stack_bottom() }
+    public static var bootStackTop: UInt64 { x86_boot_stack_top() }
+    public static var symbolTable: UInt64 { x86_apus_symbol_table() }
+    public static var consoleRing: UInt64 { x86_apus_console_ring() }
+    public static var pageTablePool: UInt64 { x86_apus_page_table_pool() }
+    public static var pageTablePoolEnd: UInt64 { x86_apus_page_table_pool_end() }
+    public static var istStacks: UInt64 { x86_apus_ist_stacks() }
+    public static var istStacksEnd: UInt64 { x86_apus_ist_stacks_end() }
+    /// virtual = physical + imageVirtualOffset inside the image window (boot/layout.h).
+    public static let imageVirtualOffset: UInt64 = 0xFFFF_82D0_4000_0000
+    public static let directMapStart: UInt64 = 0xFFFF_8300_0000_0000
+    public static let directMapEnd: UInt64 = 0xFFFF_8800_0000_0000
+}

@@ -1,0 +1,23 @@
+/*
+ * boot/reservations.S: fixed-size memory Apus needs before it has an allocator.
+ * Zeroed .bss; sizes come from boot/layout.h. Swift reaches them through x86.h.
+ */
+#include "layout.h"
+
+    .bss
+    .balign 4096
+    .globl apus_console_ring
+apus_console_ring:
+    .skip CONSOLE_RING_SIZE
+
+    .balign 4096
+    .globl apus_page_table_pool, apus_page_table_pool_end
+apus_page_table_pool:
+    .skip PAGE_TABLE_POOL_PAGES * 4096
+apus_page_table_pool_end:
+
+    .balign 4096
+    .globl apus_ist_stacks, apus_ist_stacks_end
+apus_ist_stacks:
+    .skip 3 * IST_STACK_SIZE
+apus_ist_stacks_end:
