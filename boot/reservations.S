@@ -21,3 +21,20 @@ apus_page_table_pool_end:
 apus_ist_stacks:
     .skip 3 * IST_STACK_SIZE
 apus_ist_stacks_end:
+
+/* The boot CPU's GDT area: 16 pages as in Xen, entries 0-0x1BFF for the guest's own
+ * GDT frames (mapped there by later issues), Apus's entries from 0x1C00 (selector 0xe000). */
+    .balign 4096
+    .globl apus_gdt_area
+apus_gdt_area:
+    .skip 16 * 4096
+
+    .balign 4096
+    .globl apus_idt
+apus_idt:
+    .skip 256 * 16
+
+    .balign 64
+    .globl apus_tss
+apus_tss:
+    .skip 128

@@ -10,5 +10,8 @@ func apusMain(_ magic: UInt32, _ bootInfoPhysical: UInt32) {
         c.write("Apus version 0.1.0 booting; boot loader magic ")
         c.write(hex0x: UInt64(magic))
     }
+    DescriptorTables.install()
+    let frames = HypervisorPageTables.buildAndSwitch(directMapBytes: 4 << 30, isRAM: { $0 < (3 << 30) })
+    Log.line { c in c.write("page tables: "); c.write(decimal: frames); c.write(" frames") }
     CPU.haltForever()
 }

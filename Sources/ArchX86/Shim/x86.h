@@ -84,7 +84,7 @@ extern char __image_start_phys, __text_start, __text_end, __rodata_start, __roda
 extern char __data_start, __data_end, __bss_start, __bss_end, __symbols_start, __image_end;
 extern char boot_stack_bottom, boot_stack_top;
 extern char apus_symbol_table, apus_console_ring, apus_page_table_pool, apus_page_table_pool_end;
-extern char apus_ist_stacks, apus_ist_stacks_end;
+extern char apus_ist_stacks, apus_ist_stacks_end, apus_gdt_area, apus_idt, apus_tss;
 #define X86_LINKER_ADDRESS(name) \
     X86_INLINE uint64_t x86_##name(void) { return (uint64_t)(uintptr_t)&name; }
 X86_LINKER_ADDRESS(__image_start_phys)
@@ -106,5 +106,10 @@ X86_LINKER_ADDRESS(apus_page_table_pool)
 X86_LINKER_ADDRESS(apus_page_table_pool_end)
 X86_LINKER_ADDRESS(apus_ist_stacks)
 X86_LINKER_ADDRESS(apus_ist_stacks_end)
+X86_LINKER_ADDRESS(apus_gdt_area)
+X86_LINKER_ADDRESS(apus_idt)
+X86_LINKER_ADDRESS(apus_tss)
+
+#include "trapframe.h"
 
 #endif

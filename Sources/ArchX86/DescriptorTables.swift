@@ -1,0 +1,78 @@
+// The boot CPU's GDT, TSS and IDT, and loading them.
+//
+// Layout decisions (encodings are in ApusCore/X86/Descriptors.swift):
+// - The GDT area is 16 pages, as Xen's: selectors below 0xe000 belong to the guest's own
+//   GDT (set_gdt, later), Apus's descriptors sit at Xen's selector values from 0xe000.
+// - IST stacks: #DF on IST1, NMI on IST2, #MC on IST3, so that these three always run on
+//   a known-good stack even if the fault came from a broken one.
+// - Every vector is an interrupt gate (IF cleared on entry) with DPL 0; the PV issue
+//   opens the few guest-reachable ones (int3, into, 0x80 bounce) with DPL 3.
+import ApusCore
+import X86Shim
+
+public enum DescriptorTables {
+    public static let istDoubleFault = 1
+    public static let istNMI = 2
+    public static let istMachineCheck = 3
+    public static let istStackSize: UInt64 = 0x2000
+
+    static var gdtBase: UInt64 { x86_apus_gdt_area() }
+    static var idtBase: UInt64 { x86_apus_idt() }
+    static var tssBase: UInt64 { x86_apus_tss() }
+
+    static func gdtSlot(_ selector: UInt16) -> UnsafeMutablePointer<UInt64> {
+        UnsafeMutablePointer<UInt64>(bitPattern: UInt(gdtBase) + UInt(selector & ~7)).unsafelyUnwrapped
+    }
+
+    /// Fills and loads the GDT (reloading every segment register), the TSS and the IDT.
+    public static func install() {
+        gdtSlot(Selector.hypervisorCode64).pointee = SegmentDescriptor.flatCode(dpl: 0, long: true)
+        gdtSlot(Selector.hypervisorData).pointee = SegmentDescriptor.flatData(dpl: 0)
+        gdtSlot(Selector.ring3Code32).pointee = SegmentDescriptor.flatCode(dpl: 3, long: false)
+        gdtSlot(Selector.ring3Data).pointee = SegmentDescriptor.flatData(dpl: 3)
+        gdtSlot(Selector.ring3Code64).pointee = SegmentDescriptor.flatCode(dpl: 3, long: true)
+        gdtSlot(Selector.hypervisorCode32).pointee = SegmentDescriptor.flatCode(dpl: 0, long: false)
+
+        let tss = UnsafeMutableRawPointer(bitPattern: UInt(tssBase)).unsafelyUnwrapped
+        tss.initializeMemory(as: UInt8.self, repeating: 0, count: TSSLayout.size)
+        let istBase = x86_apus_ist_stacks()
+        for slot in istDoubleFault...istMachineCheck {
+            let top = istBase + UInt64(slot) * istStackSize  // slot n uses the n-th stack's top
+            tss.storeBytes(of: top, toByteOffset: TSSLayout.istOffset(slot), as: UInt64.self)
+        }
+        // No I/O bitmap: the base points past the limit.
+        tss.storeBytes(of: UInt16(TSSLayout.size), toByteOffset: TSSLayout.ioMapBaseOffset, as: UInt16.self)
+        let tssDescriptor = SystemDescriptor(base: tssBase, limit: UInt32(TSSLayout.size - 1),
+                                             type: SystemDescriptor.availableTSS)
+        gdtSlot(Selector.tss).pointee = tssDescriptor.low
+        gdtSlot(Selector.tss + 8).pointee = tssDescriptor.high
+
+        var gdtr = x86_table_pointer(limit: UInt16(16 * 4096 - 1), base: gdtBase)
+        x86_lgdt(&gdtr)
+        x86_reload_segments(Selector.hypervisorCode64, Selector.hypervisorData)
+        x86_ltr(Selector.tss)
+
+        let idt = UnsafeMutablePointer<UInt64>(bitPattern: UInt(idtBase)).unsafelyUnwrapped
+        for vector in 0..<256 {
+            let ist: Int
+            switch vector {
+            case 2: ist = istNMI
+            case 8: ist = istDoubleFault
+            case 18: ist = istMachineCheck
+            default: ist = 0
+            }
+            let gate = GateDescriptor(handler: x86_trap_stub(UInt32(vector)), selector: Selector.hypervisorCode64,
+                                      ist: ist, kind: .interrupt, dpl: 0)
+            idt[vector * 2] = gate.low
+            idt[vector * 2 + 1] = gate.high
+        }
+        var idtr = x86_table_pointer(limit: UInt16(256 * 16 - 1), base: idtBase)
+        x86_lidt(&idtr)
+    }
+
+    /// Ring-0 stack the CPU switches to on an interrupt from ring 3 (TSS.RSP0).
+    public static func setKernelStack(_ top: UInt64) {
+        let tss = UnsafeMutableRawPointer(bitPattern: UInt(tssBase)).unsafelyUnwrapped
+        tss.storeBytes(of: top, toByteOffset: TSSLayout.rsp0Offset, as: UInt64.self)
+    }
+}

@@ -1,0 +1,21 @@
+/*
+ * trapframe.h: the stack image boot/entry.S builds for every exception and interrupt.
+ * Lowest address first: what the common stub pushed, then the stub's vector and
+ * (possibly dummy) error code, then what the CPU pushed. Swift reads and may edit it.
+ */
+#ifndef APUS_TRAPFRAME_H
+#define APUS_TRAPFRAME_H
+#include <stdint.h>
+
+struct x86_trap_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error_code;
+    uint64_t rip, cs, rflags, rsp, ss;
+};
+_Static_assert(sizeof(struct x86_trap_frame) == 22 * 8, "trap frame layout is shared with entry.S");
+
+extern char apus_trap_stubs;
+X86_INLINE uint64_t x86_trap_stub(unsigned vector) { return (uint64_t)(uintptr_t)&apus_trap_stubs + 16 * (vector & 255); }
+
+#endif
