@@ -104,7 +104,7 @@ final class PageTableMapperTests: XCTestCase {
         var mapper = PageTableMapper(memory: FakeTableMemory(frames: 2048), rootFrame: 0)
         var mapped: [UInt64: UInt64] = [:]
         for _ in 0..<500 {
-            var page = UInt64.random(in: 0..<(1 << 36), using: &generator) << 12
+            var page = UInt64.random(in: 0..<(1 << 35), using: &generator) << 12
             if Bool.random(using: &generator) { page |= 0xFFFF_8000_0000_0000 }
             guard mapped[page] == nil else { continue }
             let frame = UInt64.random(in: 0..<(1 << 30), using: &generator) << 12
