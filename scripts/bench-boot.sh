@@ -12,7 +12,7 @@ set -euo pipefail
 
 usage() {
     cat >&2 <<'EOF'
-usage: scripts/bench-boot.sh [--runs N] [--timeout SECONDS] [--qemu PATH] [-- run-qemu.sh options]
+usage: scripts/bench-boot.sh [--runs N] [--timeout SECONDS] [--qemu PATH|reference] [-- run-qemu.sh options]
   defaults: 3 runs, 60 s per boot; a hypervisor whose boot fails once is not retried
 EOF
     exit 2
@@ -75,7 +75,9 @@ measure() {
 
 row() { printf '%-22s %12s %12s %10s %8s %6s\n' "$@"; }
 
-qemu_name=$("${qemu_opt[1]:-qemu-system-x86_64}" --version | head -n1)
+qemu=${qemu_opt[1]:-${QEMU:-qemu-system-x86_64}}
+[[ $qemu != reference ]] || qemu=$("$here/xen-reference.sh" qemu-path)
+qemu_name=$("$qemu" --version | head -n1)
 echo "$qemu_name; $runs runs each; cmdline: $cmdline"
 row "" "image bytes" "loaded bytes" "boot ms" "hv ms" "fails"
 
