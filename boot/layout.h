@@ -19,8 +19,10 @@
 #define DIRECTMAP_VIRT_START 0xFFFF830000000000
 #define DIRECTMAP_VIRT_END   0xFFFF880000000000
 
-/* Stacks: the boot CPU's main stack and one IST stack each for NMI, #DF and #MC. */
-#define BOOT_STACK_SIZE      0x8000
+/* Stacks: the boot CPU's main stack and one IST stack each for NMI, #DF and #MC.
+ * Boot-time code keeps large fixed-capacity tables (memory map, ACPI directory) in
+ * values, hence 256 KiB; the log reports the high-water mark. */
+#define BOOT_STACK_SIZE      0x40000
 #define IST_STACK_SIZE       0x2000
 
 /* The console ring (Xen: "Allocated console ring of 16 KiB"). */
@@ -28,5 +30,8 @@
 /* Frames for Apus's own page tables before the frame allocator exists: enough for the
  * image in 4 KiB pages and a direct map of 64 GiB in 2 MiB pages. */
 #define PAGE_TABLE_POOL_PAGES 64
+
+/* Longest hypervisor command line kept (Xen: COMMAND_LINE_SIZE). */
+#define COMMAND_LINE_SIZE    1024
 
 #endif

@@ -233,9 +233,3 @@ apus_start_64:
     hlt
     jmp     5b
 
-    .bss
-    .balign 4096
-    .globl boot_stack_bottom, boot_stack_top
-boot_stack_bottom:
-    .skip   BOOT_STACK_SIZE
-boot_stack_top:

@@ -5,6 +5,17 @@
 #include "layout.h"
 
     .bss
+
+/* The boot CPU's stack, with an unmapped guard page below it (HypervisorPageTables
+ * leaves it out) so that an overflow faults instead of overwriting .bss. */
+    .balign 4096
+    .globl apus_stack_guard, boot_stack_bottom, boot_stack_top
+apus_stack_guard:
+    .skip 4096
+boot_stack_bottom:
+    .skip BOOT_STACK_SIZE
+boot_stack_top:
+
     .balign 4096
     .globl apus_console_ring
 apus_console_ring:
@@ -38,3 +49,8 @@ apus_idt:
     .globl apus_tss
 apus_tss:
     .skip 128
+
+/* Apus's copy of the boot loader's command line (Xen's limit is 1024 bytes too). */
+    .globl apus_command_line
+apus_command_line:
+    .skip COMMAND_LINE_SIZE

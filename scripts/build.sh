@@ -52,7 +52,7 @@ link() { # link SYMBOLS_OBJECT OUTPUT
 }
 
 # Pass 1 with an empty symbol table; pass 2 with the real one.
-printf '\t.section .apus_symbols, "a"\n\t.globl apus_symbol_table\napus_symbol_table:\n\t.quad 0\n' > "$OBJ/symbols-empty.S"
+printf '\t.section .apus_symbols, "a"\n\t.globl apus_symbol_table, apus_symbol_table_end\napus_symbol_table:\napus_symbol_table_end:\n' > "$OBJ/symbols-empty.S"
 "$CLANG" "${ASM_FLAGS[@]}" "$OBJ/symbols-empty.S" -o "$OBJ/symbols-empty.o"
 link "$OBJ/symbols-empty.o" "$OBJ/apus-pass1.elf"
 if [ -x scripts/gen-symbols.sh ]; then

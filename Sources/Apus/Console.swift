@@ -1,8 +1,9 @@
 // The hypervisor console: every line Apus prints goes through here.
 //
-// Owns: the output devices (up to two 16550 ports, each optionally in Xen's high-bit
-// sharing mode, and the VGA text screen), the console ring that keeps the log for later
-// readers (dom0's `xl dmesg`), the "(XEN) " line prefix and the log-level filter.
+// Owns: the output devices (a 16550 port, optionally in Xen's high-bit sharing mode, and
+// the VGA text screen), the console ring that keeps the log for later readers (dom0's
+// `xl dmesg`), the "(XEN) " line prefix, and the `loglvl=` filter with Xen's rate limit
+// (a burst of 10 rate-limited lines per 5 s, then a count of what was suppressed).
 //
 // Invariants: output is synchronous (polled UART), so a line is out before the next
 // statement runs; a line is filtered as a whole by the level it was opened with.
@@ -10,30 +11,22 @@
 import ApusCore
 import ArchX86
 
-/// Severity of a console line, Xen's scale (`loglvl=`): lower is more severe.
-enum ConsoleLevel: Int {
-    case error = 1, warning = 2, info = 3, debug = 4
-    /// A line with no explicit level counts as a warning, as an untagged printk does in Xen.
-    static let `default` = ConsoleLevel.warning
-}
-
 struct SerialOutput {
     var port: Serial16550
-    /// Xen's com<n>H / com<n>L: characters go out with bit 7 set / cleared.
-    var highBit: UInt8?
+    var highBit: SerialHighBit
 }
 
 struct Console: TextSink {
     nonisolated(unsafe) static var shared = Console()
 
-    var serial0: SerialOutput? = SerialOutput(port: Serial16550(ioBase: 0x3F8), highBit: nil)
-    var serial1: SerialOutput? = nil
+    /// COM1 at 115200 8n1 until the command line says otherwise.
+    var serial: SerialOutput? = SerialOutput(port: Serial16550(ioBase: 0x3F8), highBit: .unused)
     var vga: VGAText? = nil
     var ring = ConsoleRing()
     var atLineStart = true
-    /// Lines up to this level are shown (loglvl=); guest lines use guestThreshold.
-    var threshold = ConsoleLevel.warning.rawValue
-    var guestThreshold = 0
+    var thresholds = LogThresholds.hypervisorDefault
+    var guestThresholds = LogThresholds.guestDefault
+    var rateLimit = RateLimiter()
     /// While false, the current line is being dropped by the level filter.
     var lineVisible = true
 
@@ -58,9 +51,47 @@ struct Console: TextSink {
     }
 
     @inline(__always) mutating func emitToDevices(_ byte: UInt8) {
-        if let s = serial0 { s.port.put(s.highBit.map { $0 == 1 ? byte | 0x80 : byte & 0x7F } ?? byte) }
-        if let s = serial1 { s.port.put(s.highBit.map { $0 == 1 ? byte | 0x80 : byte & 0x7F } ?? byte) }
+        if let s = serial {
+            switch s.highBit {
+            case .unused: s.port.put(byte)
+            case .set: s.port.put(byte | 0x80)
+            case .clear: s.port.put(byte & 0x7F)
+            }
+        }
         if vga != nil, byte != 0x0D { vga!.put(byte) }
+    }
+
+    /// Should a line of `level` be printed now? Counts it against the rate limit if needed.
+    mutating func admits(_ level: LogLevel, guest: Bool) -> Bool {
+        switch (guest ? guestThresholds : thresholds).disposition(of: level) {
+        case .print: return true
+        case .discard: return false
+        case .printRateLimited: return rateLimit.admit(now: CPU.readTimeStampCounter(), ticksPerMs: Platform.facts.tscPerMillisecond)
+        }
+    }
+}
+
+/// Xen's printk rate limit: `burst` lines per `intervalMs`, the rest counted and reported.
+struct RateLimiter {
+    static let burst = 10
+    static let intervalMs: UInt64 = 5000
+    var windowStart: UInt64 = 0
+    var admitted = 0
+    var suppressed = 0
+
+    mutating func admit(now: UInt64, ticksPerMs: UInt64) -> Bool {
+        if now &- windowStart >= RateLimiter.intervalMs &* ticksPerMs {
+            windowStart = now
+            admitted = 0
+            if suppressed > 0 {
+                let count = suppressed
+                suppressed = 0
+                Log.line(.error) { c in c.write("printk: "); c.write(decimal: count); c.write(" messages suppressed.") }
+            }
+        }
+        guard admitted < RateLimiter.burst else { suppressed += 1; return false }
+        admitted += 1
+        return true
     }
 }
 
@@ -77,16 +108,35 @@ struct ConsoleRing {
     }
 }
 
-/// Prints one console line at `level`: `Log.line { $0.write("...") }`.
+/// Prints one console line at `level` (Xen's default for an untagged printk is warning):
+/// `Log.line { $0.write("...") }`, `Log.line(.info) { ... }`.
 enum Log {
-    static func line(_ level: ConsoleLevel = .default, _ body: (inout Console) -> Void) {
-        Console.shared.lineVisible = level.rawValue <= Console.shared.threshold
+    static func line(_ level: LogLevel = .warning, guest: Bool = false, _ body: (inout Console) -> Void) {
+        let visible = Console.shared.admits(level, guest: guest)
+        Console.shared.lineVisible = visible
         body(&Console.shared)
         Console.shared.put(0x0A)
         Console.shared.lineVisible = true
     }
 
-    static func line(_ text: StaticString, level: ConsoleLevel = .default) {
+    /// Several lines written by a printer that ends each line itself (the ApusCore
+    /// printers), all filtered at `level`.
+    static func lines(_ level: LogLevel = .warning, _ body: (inout Console) -> Void) {
+        let visible = Console.shared.admits(level, guest: false)
+        Console.shared.lineVisible = visible
+        body(&Console.shared)
+        if !Console.shared.atLineStart { Console.shared.put(0x0A) }
+        Console.shared.lineVisible = true
+    }
+
+    /// A line no filter may drop: panics and fatal-trap reports.
+    static func always(_ body: (inout Console) -> Void) {
+        Console.shared.lineVisible = true
+        body(&Console.shared)
+        Console.shared.put(0x0A)
+    }
+
+    static func line(_ text: StaticString, level: LogLevel = .warning) {
         line(level) { $0.write(text) }
     }
 }

@@ -16,16 +16,16 @@ func panic(_ body: (inout Console) -> Void) -> Never {
     CPU.disableInterrupts()
     Console.shared.lineVisible = true
     if !Console.shared.atLineStart { Console.shared.put(0x0A) }
-    Log.line(.error) { $0.write("****************************************") }
-    Log.line(.error) { $0.write("Panic on CPU 0:") }
-    Log.line(.error) { body(&$0) }
-    Log.line(.error) { $0.write("****************************************") }
-    Log.line(.error) { _ in }
+    Log.always { $0.write("****************************************") }
+    Log.always { $0.write("Panic on CPU 0:") }
+    Log.always { body(&$0) }
+    Log.always { $0.write("****************************************") }
+    Log.always { _ in }
     if FatalErrorPolicy.rebootOnPanic {
-        Log.line(.error) { $0.write("Reboot in five seconds...") }
+        Log.always { $0.write("Reboot in five seconds...") }
         Platform.delay(milliseconds: 5000)
         Platform.reset()
     }
-    Log.line(.error) { $0.write("Manual reset required ('noreboot' specified)") }
+    Log.always { $0.write("Manual reset required ('noreboot' specified)") }
     CPU.haltForever()
 }

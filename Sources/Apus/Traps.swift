@@ -53,14 +53,14 @@ func fatalTrap(_ frame: TrapFrame) -> Never {
     let cr2 = CPU.cr2
     Console.shared.lineVisible = true
     if !Console.shared.atLineStart { Console.shared.put(0x0A) }
-    Log.line(.error) { $0.write("----[ Apus-"); $0.write(ApusVersion.string); $0.write("  x86_64  Not tainted ]----") }
-    Log.line(.error) { $0.write("CPU:    0") }
-    Log.line(.error) { c in
+    Log.always { $0.write("----[ Apus-"); $0.write(ApusVersion.string); $0.write("  x86_64  Not tainted ]----") }
+    Log.always { $0.write("CPU:    0") }
+    Log.always { c in
         c.write("RIP:    "); c.write(hex: frame.cs, minimumDigits: 4); c.write(":[<")
         c.write(hex: frame.rip, minimumDigits: 16); c.write(">] ")
         Symbols.describe(frame.rip, into: &c)
     }
-    Log.line(.error) { c in
+    Log.always { c in
         c.write("RFLAGS: "); c.write(hex: frame.rflags, minimumDigits: 16)
         c.write(frame.fromHypervisor ? "   CONTEXT: hypervisor" : "   CONTEXT: guest")
     }
@@ -72,11 +72,11 @@ func fatalTrap(_ frame: TrapFrame) -> Never {
         if column == 3 { line.flush(); column = 0 }
     }
     line.flush()
-    Log.line(.error) { c in
+    Log.always { c in
         c.write("cr0: "); c.write(hex: CPU.cr0, minimumDigits: 16)
         c.write("   cr4: "); c.write(hex: CPU.cr4, minimumDigits: 16)
     }
-    Log.line(.error) { c in
+    Log.always { c in
         c.write("cr3: "); c.write(hex: CPU.cr3, minimumDigits: 16)
         c.write("   cr2: "); c.write(hex: cr2, minimumDigits: 16)
     }
@@ -122,7 +122,7 @@ struct RegisterLine {
     mutating func flush() {
         guard count > 0 else { return }
         let n = count, names = self.names, values = self.values
-        Log.line(.error) { c in
+        Log.always { c in
             for i in 0..<n {
                 if i > 0 { c.write("   ") }
                 let name = i == 0 ? names.0 : (i == 1 ? names.1 : names.2)
@@ -140,15 +140,15 @@ struct RegisterLine {
 /// own stacks, printing each return address with its symbol.
 enum CallTrace {
     static func print(from rbp: UInt64, rip: UInt64) {
-        Log.line(.error) { $0.write("Xen call trace:") }
-        Log.line(.error) { c in c.write("   [<"); c.write(hex: rip, minimumDigits: 16); c.write(">] R "); Symbols.describe(rip, into: &c) }
+        Log.always { $0.write("Xen call trace:") }
+        Log.always { c in c.write("   [<"); c.write(hex: rip, minimumDigits: 16); c.write(">] R "); Symbols.describe(rip, into: &c) }
         var framePointer = rbp
         var depth = 0
         while depth < 32, isPlausibleFrame(framePointer) {
             let slots = UnsafePointer<UInt64>(bitPattern: UInt(framePointer)).unsafelyUnwrapped
             let returnAddress = slots[1]
             guard Symbols.isHypervisorText(returnAddress) else { break }
-            Log.line(.error) { c in
+            Log.always { c in
                 c.write("   [<"); c.write(hex: returnAddress, minimumDigits: 16); c.write(">] F ")
                 Symbols.describe(returnAddress, into: &c)
             }

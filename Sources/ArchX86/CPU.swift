@@ -34,6 +34,7 @@ public enum CPU {
     @inline(__always) public static var cr0: UInt64 { get { x86_read_cr0() } }
     @inline(__always) public static func writeCR0(_ v: UInt64) { x86_write_cr0(v) }
     @inline(__always) public static var cr2: UInt64 { x86_read_cr2() }
+    @inline(__always) public static var stackPointer: UInt64 { x86_read_rsp() }
     @inline(__always) public static var cr3: UInt64 { x86_read_cr3() }
     @inline(__always) public static func writeCR3(_ v: UInt64) { x86_write_cr3(v) }
     @inline(__always) public static var cr4: UInt64 { x86_read_cr4() }
@@ -83,12 +84,16 @@ public enum ImageLayout {
     public static var imageEnd: UInt64 { x86___image_end() }
     public static var bootStackBottom: UInt64 { x86_boot_stack_bottom() }
     public static var bootStackTop: UInt64 { x86_boot_stack_top() }
+    public static var stackGuardPage: UInt64 { x86_apus_stack_guard() }
     public static var symbolTable: UInt64 { x86_apus_symbol_table() }
+    public static var symbolTableEnd: UInt64 { x86_apus_symbol_table_end() }
     public static var consoleRing: UInt64 { x86_apus_console_ring() }
     public static var pageTablePool: UInt64 { x86_apus_page_table_pool() }
     public static var pageTablePoolEnd: UInt64 { x86_apus_page_table_pool_end() }
     public static var istStacks: UInt64 { x86_apus_ist_stacks() }
     public static var istStacksEnd: UInt64 { x86_apus_ist_stacks_end() }
+    public static var commandLineBuffer: UInt64 { x86_apus_command_line() }
+    public static let commandLineCapacity = 1024
     /// virtual = physical + imageVirtualOffset inside the image window (boot/layout.h).
     public static let imageVirtualOffset: UInt64 = 0xFFFF_82D0_4000_0000
     public static let directMapStart: UInt64 = 0xFFFF_8300_0000_0000

@@ -56,6 +56,8 @@ X86_INLINE void x86_sti_hlt(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
 X86_INLINE void x86_pause(void) { __asm__ volatile("pause"); }
 X86_INLINE uint64_t x86_read_flags(void) { uint64_t f; __asm__ volatile("pushfq; popq %0" : "=r"(f)); return f; }
 
+X86_INLINE uint64_t x86_read_rsp(void) { uint64_t v; __asm__ volatile("mov %%rsp, %0" : "=r"(v)); return v; }
+
 /* Time */
 X86_INLINE uint64_t x86_rdtsc(void) {
     uint32_t lo, hi;
@@ -82,9 +84,9 @@ X86_INLINE void x86_triple_fault(void) {
  * incomplete arrays (embedded-swift-notes §4). */
 extern char __image_start_phys, __text_start, __text_end, __rodata_start, __rodata_end;
 extern char __data_start, __data_end, __bss_start, __bss_end, __symbols_start, __image_end;
-extern char boot_stack_bottom, boot_stack_top;
-extern char apus_symbol_table, apus_console_ring, apus_page_table_pool, apus_page_table_pool_end;
-extern char apus_ist_stacks, apus_ist_stacks_end, apus_gdt_area, apus_idt, apus_tss;
+extern char boot_stack_bottom, boot_stack_top, apus_stack_guard;
+extern char apus_symbol_table, apus_symbol_table_end, apus_console_ring, apus_page_table_pool, apus_page_table_pool_end;
+extern char apus_ist_stacks, apus_ist_stacks_end, apus_gdt_area, apus_idt, apus_tss, apus_command_line;
 #define X86_LINKER_ADDRESS(name) \
     X86_INLINE uint64_t x86_##name(void) { return (uint64_t)(uintptr_t)&name; }
 X86_LINKER_ADDRESS(__image_start_phys)
@@ -100,7 +102,9 @@ X86_LINKER_ADDRESS(__symbols_start)
 X86_LINKER_ADDRESS(__image_end)
 X86_LINKER_ADDRESS(boot_stack_bottom)
 X86_LINKER_ADDRESS(boot_stack_top)
+X86_LINKER_ADDRESS(apus_stack_guard)
 X86_LINKER_ADDRESS(apus_symbol_table)
+X86_LINKER_ADDRESS(apus_symbol_table_end)
 X86_LINKER_ADDRESS(apus_console_ring)
 X86_LINKER_ADDRESS(apus_page_table_pool)
 X86_LINKER_ADDRESS(apus_page_table_pool_end)
@@ -109,6 +113,7 @@ X86_LINKER_ADDRESS(apus_ist_stacks_end)
 X86_LINKER_ADDRESS(apus_gdt_area)
 X86_LINKER_ADDRESS(apus_idt)
 X86_LINKER_ADDRESS(apus_tss)
+X86_LINKER_ADDRESS(apus_command_line)
 
 #include "trapframe.h"
 

@@ -1,0 +1,45 @@
+// dom0: the memory decision from `dom0_mem`, and (with the dom0 issue) building and
+// starting it. For now Apus reports what it would give dom0 and stops, as Xen does when
+// it has no dom0 kernel: the fatal-error rule applies.
+import ApusCore
+import ArchX86
+
+enum Dom0 {
+    static func decideAndLaunch(boot: BootInfo, options: BootOptions, reader: DirectMapReader) {
+        let available = Memory.allocator.freeFrames << 12
+        let decision = options.dom0Memory.decide(availableBytes: available)
+        Log.line { c in
+            decision.write(into: &c)
+            c.write(" (of "); c.write(size: available); c.write(" available)")
+        }
+        let vcpus = options.dom0VCPUs.count(physicalCPUs: Firmware.facts.usableCPUs, platformLimit: Firmware.facts.usableCPUs)
+        Log.line { c in
+            c.write("Dom0 would have "); c.write(decimal: vcpus); c.write(" VCPU"); c.write(vcpus == 1 ? "" : "s")
+            if options.dom0VCPUsPin { c.write(", pinned") }
+        }
+        Log.lines { options.writeLoglevelBanner(into: &$0) }
+        guard let kernel = boot.module(0) else {
+            panic { c in
+                c.write("dom0 kernel not specified. Check bootloader configuration")
+                c.newline()
+                c.write("(Apus found no dom0 kernel to start: add a module2 line for it after the multiboot2 line)")
+            }
+        }
+        Log.line { c in
+            c.write("Dom0 kernel module: "); c.write(hex0x: kernel.start); c.write("-"); c.write(hex0x: kernel.end)
+            c.write(" ("); c.write(size: kernel.size); c.write(")")
+            if let line = kernel.commandLine, let text = line.read(from: reader) { c.write(", command line: "); c.write(text) }
+        }
+        if let initrd = boot.module(1) {
+            Log.line { c in
+                c.write("Initial ramdisk module: "); c.write(hex0x: initrd.start); c.write("-"); c.write(hex0x: initrd.end)
+                c.write(" ("); c.write(size: initrd.size); c.write(")")
+            }
+        }
+        panic { c in
+            c.write("Could not set up DOM0 guest OS: Apus cannot build a PV dom0 yet")
+            c.newline()
+            c.write("(the dom0 builder comes with the dom0 launch issue; no dom0 kernel can be started)")
+        }
+    }
+}
