@@ -141,10 +141,10 @@ final class BootOptionsDom0MemoryTests: XCTestCase {
     func testDecisionLine() {
         var sink = ByteBufferSink()
         decide("512M,max:512M", available: gib).write(into: &sink)
-        XCTAssertEqual(sink.text, "dom0 memory: 512MB (131072 pages), min 0B, max 512MB")
+        XCTAssertEqual(sink.text, "Dom0 memory: 512MB (131072 pages), min 0B, max 512MB")
         sink = ByteBufferSink()
         decide(nil, available: gib).write(into: &sink)
-        XCTAssertEqual(sink.text, "dom0 memory: 960MB (245760 pages, default), min 0B, max unlimited")
+        XCTAssertEqual(sink.text, "Dom0 memory: 960MB (245760 pages, default), min 0B, max unlimited")
     }
 
     /// Invariants of the rule over many random specs and machine sizes.

@@ -198,7 +198,7 @@ public struct Dom0MemoryDecision: Equatable {
 
     /// One line without a newline: `dom0 memory: 512MB (131072 pages), min 0B, max 512MB`.
     public func write<Sink: TextSink>(into sink: inout Sink) {
-        sink.write("dom0 memory: ")
+        sink.write("Dom0 memory: ")
         sink.write(size: bytes)
         sink.write(" (")
         sink.write(decimal: pages)

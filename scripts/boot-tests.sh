@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# scripts/boot-tests.sh: boots build/apus.elf under QEMU through GRUB and checks the
+# serial log, one case per situation a Xen user meets at boot.
+#
+# Usage: scripts/boot-tests.sh [CASE...]      (default: every case; names below)
+# Each case builds an ISO with its own command line and protocol, boots it with a time
+# limit (a case never hangs), and checks that every expected line appears, in the log,
+# and that no unexpected ones do. Logs stay in build/boot-tests/<case>.log.
+# Ends with "N passed, M failed" and a non-zero status if anything failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[[ -f build/apus.elf ]] || { echo "boot-tests: build/apus.elf missing (run scripts/build.sh)" >&2; exit 1; }
+out=build/boot-tests
+mkdir -p "$out"
+passed=0 failed=0 failures=()
+only=("$@")
+
+STANDARD="dom0_mem=512M,max:512M sched=credit console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all"
+NO_DOM0='dom0 kernel not specified\. Check bootloader configuration'
+
+# boot NAME PROTOCOL CMDLINE STOP_REGEX [run-qemu options...]
+# STOP_REGEX empty: wait for QEMU to exit by itself (it runs with -no-reboot).
+boot() {
+    local name=$1 protocol=$2 cmdline=$3 stop=$4; shift 4
+    local iso=$out/$name.iso log=$out/$name.log
+    scripts/mkiso.sh -o "$iso" --hypervisor build/apus.elf --protocol "$protocol" --cmdline "$cmdline" "${module_args[@]}"
+    local run=(scripts/run-qemu.sh --iso "$iso" --log "$log" --timeout 90 "$@")
+    [[ -z $stop ]] || run+=(--wait-for "$stop")
+    status=0
+    "${run[@]}" >/dev/null 2>"$out/$name.stderr" </dev/null || status=$?
+    tr -d '\r' < "$log" > "$log.txt"
+}
+
+# expect PATTERN...: every extended regex must match some line of the last log.
+# refuse PATTERN...: none may.
+case_problems=()
+expect() { local p; for p; do grep -qE -- "$p" "$log_txt" || case_problems+=("missing: $p"); done; }
+refuse() { local p; for p; do ! grep -qE -- "$p" "$log_txt" || case_problems+=("unexpected: $p"); done; }
+expect_status() { [[ $status == "$1" ]] || case_problems+=("run-qemu.sh exit status $status, expected $1"); }
+
+run_case() {
+    local name=$1
+    if ((${#only[@]})) && [[ " ${only[*]} " != *" $name "* ]]; then return; fi
+    case_problems=() module_args=()
+    log_txt=$out/$name.log.txt
+    "case_$name"
+    if ((${#case_problems[@]} == 0)); then
+        echo "PASS $name"; passed=$((passed + 1))
+    else
+        echo "FAIL $name (log: $out/$name.log.txt)"; printf '     %s\n' "${case_problems[@]}"
+        failed=$((failed + 1)); failures+=("$name")
+    fi
+}
+
+# The run command's entry: the whole boot log a Xen user expects, then Xen's no-dom0
+# panic, the reboot after five seconds (QEMU exits by itself because of -no-reboot).
+case_standard_mb2() {
+    boot standard_mb2 mb2 "$STANDARD" ""
+    expect_status 0
+    expect '^\(XEN\) Apus version [0-9.]+ \(Xen 4\.17 interface\)' \
+        '^\(XEN\) Bootloader: GRUB .*\(multiboot2\)' \
+        "^\(XEN\) Command line: $STANDARD\$" \
+        '^\(XEN\) CPU Vendor: (AMD|Intel), Family [0-9]+ \(0x[0-9a-f]+\), Model [0-9]+' \
+        '^\(XEN\) Xen-e820 RAM map:' \
+        '^\(XEN\)  \[0000000000100000, 000000003ffdffff\] \(usable\)' \
+        '^\(XEN\)  \[0000000000200000, [0-9a-f]{16}\] Apus image' \
+        '^\(XEN\) System RAM: 1023MB \(1048060kB\)' \
+        '^\(XEN\) Domain heap initialised: [0-9]+ pages' \
+        '^\(XEN\) ACPI: RSDP 000F[0-9A-F]{4}, 0014 \(r0 BOCHS \)' \
+        '^\(XEN\) ACPI: APIC [0-9A-F]{8}, ' \
+        '^\(XEN\) ACPI: IOAPIC \(id\[0x00\] address\[0xfec00000\] gsi_base\[0\]\)' \
+        '^\(XEN\) SMP: Allowing 1 CPUs' \
+        '^\(XEN\) Detected [0-9]+\.[0-9]{3} MHz processor\.' \
+        '^\(XEN\) Local APIC timer: [0-9]+\.[0-9]{3} MHz' \
+        '^\(XEN\) Timer tick: 100 Hz .* \([1-9][0-9]* ticks in 50 ms\)' \
+        '^\(XEN\) Console: com1$' \
+        '^\(XEN\) Allocated console ring of 16 KiB\.' \
+        '^\(XEN\) Using scheduler: SMP Credit Scheduler \(credit\)' \
+        '^\(XEN\) Dom0 memory: 512MB \(131072 pages\), min 0B, max 512MB' \
+        '^\(XEN\) Std\. Loglevel: All' \
+        '^\(XEN\) Guest Loglevel: All' \
+        "^\(XEN\) $NO_DOM0" \
+        '^\(XEN\) Reboot in five seconds\.\.\.'
+    refuse 'unknown!' 'invalid value' 'FATAL' 'WARNING'
+}
+
+# GRUB's `multiboot` command (protocol 1) boots the same image with the same result.
+case_multiboot1() {
+    boot multiboot1 mb1 "$STANDARD noreboot" "Manual reset required"
+    expect_status 0
+    expect '^\(XEN\) Bootloader: GRUB .*\(multiboot\)$' \
+        '^\(XEN\)  \[0000000000100000, 000000003ffdffff\] \(usable\)' \
+        '^\(XEN\) System RAM: 1023MB' \
+        '^\(XEN\) ACPI: IOAPIC' \
+        "^\(XEN\) $NO_DOM0" \
+        "^\(XEN\) Manual reset required \('noreboot' specified\)"
+    refuse 'Reboot in five seconds'
+}
+
+# Unknown and malformed options are reported with the reason and ignored; the boot goes on.
+case_bad_options() {
+    boot bad_options mb2 "$STANDARD frobnicate=3 dom0_mem=12Q com2=fast loglvl=chatty sched=sedf noreboot hap" "Manual reset required"
+    expect '^\(XEN\) parameter "frobnicate" unknown!' \
+        '^\(XEN\) parameter "dom0_mem" has invalid value "12Q": ' \
+        '^\(XEN\) parameter "com2" has invalid value "fast": ' \
+        '^\(XEN\) parameter "loglvl" has invalid value "chatty": ' \
+        '^\(XEN\) parameter "sched" .*credit' \
+        '^\(XEN\) parameter "hap" accepted but not implemented by Apus yet' \
+        '^\(XEN\) Dom0 memory: 512MB' \
+        "^\(XEN\) $NO_DOM0"
+}
+
+# mem= cuts RAM above a physical address; badpage= keeps frames out of the allocator.
+case_mem_and_badpage() {
+    boot mem_and_badpage mb2 "console=com1 mem=256M badpage=0x12345,0x1000-0x1003 noreboot" "Manual reset required"
+    expect '^\(XEN\) mem=0x10000000: ignoring 767MB of RAM above that physical address' \
+        '^\(XEN\) Bad page 0x12345: reserved, never allocated' \
+        '^\(XEN\) Bad pages 0x1000-0x1003: reserved, never allocated' \
+        '^\(XEN\)  \[0000000001000000, 0000000001003fff\] bad page' \
+        '^\(XEN\)  \[0000000012345000, 0000000012345fff\] bad page' \
+        '^\(XEN\)  \[0000000010000000, 0000000012344fff\] above mem= limit' \
+        '^\(XEN\) Domain heap initialised: [0-9]+ pages \(2[0-9][0-9]MB\) free' \
+        "^\(XEN\) $NO_DOM0"
+}
+
+# dom0_mem with no amount: all but min(1/16, 128 MiB) of what is free, as the manual says.
+case_dom0_mem_default() {
+    boot dom0_mem_default mb2 "console=com1 noreboot" "Manual reset required"
+    expect '^\(XEN\) Dom0 memory: 9[0-9][0-9]MB \([0-9]+ pages, default\), min 0B, max unlimited' \
+        '^\(XEN\) Std\. Loglevel: Errors and warnings' "^\(XEN\) $NO_DOM0"
+    # loglvl=warning by default: info-level lines stay quiet.
+    refuse '^\(XEN\) ACPI: CPU 0: APIC id' '^\(XEN\) Boot stack:'
+}
+
+# A module on the entry is found and described, and Apus says it cannot start it yet.
+case_with_module() {
+    head -c 100000 /dev/urandom > "$out/not-a-kernel.bin"
+    module_args=(--module "$out/not-a-kernel.bin" "console=hvc0 root=/dev/xvda1")
+    boot with_module mb2 "console=com1 noreboot" "Manual reset required"
+    expect '^\(XEN\) Dom0 kernel module: 0x[0-9a-f]+-0x[0-9a-f]+ \([0-9]+kB\), command line: console=hvc0 root=/dev/xvda1' \
+        '^\(XEN\)  \[[0-9a-f]{16}, [0-9a-f]{16}\] boot module' \
+        '^\(XEN\) Could not set up DOM0 guest OS'
+}
+
+run_case standard_mb2
+run_case multiboot1
+run_case bad_options
+run_case mem_and_badpage
+run_case dom0_mem_default
+run_case with_module
+
+echo "boot tests: $passed passed, $failed failed"
+((failed == 0))
