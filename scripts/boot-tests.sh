@@ -30,9 +30,10 @@ boot() {
     status=0
     "${run[@]}" >/dev/null 2>"$out/$name.stderr" </dev/null || status=$?
     tr -d '\r' < "$log" > "$log.txt"
+    log_txt=$log.txt
 }
 
-# expect PATTERN...: every extended regex must match some line of the last log.
+# expect PATTERN...: every extended regex must match some line of the last boot's log.
 # refuse PATTERN...: none may.
 case_problems=()
 expect() { local p; for p; do grep -qE -- "$p" "$log_txt" || case_problems+=("missing: $p"); done; }
@@ -43,12 +44,11 @@ run_case() {
     local name=$1
     if ((${#only[@]})) && [[ " ${only[*]} " != *" $name "* ]]; then return; fi
     case_problems=() module_args=()
-    log_txt=$out/$name.log.txt
     "case_$name"
     if ((${#case_problems[@]} == 0)); then
         echo "PASS $name"; passed=$((passed + 1))
     else
-        echo "FAIL $name (log: $out/$name.log.txt)"; printf '     %s\n' "${case_problems[@]}"
+        echo "FAIL $name (logs: $out/)"; printf '     %s\n' "${case_problems[@]}"
         failed=$((failed + 1)); failures+=("$name")
     fi
 }
@@ -143,12 +143,53 @@ case_with_module() {
         '^\(XEN\) Could not set up DOM0 guest OS'
 }
 
+# The crash report: a failed Swift runtime check, a page fault and a stack overflow each
+# print vector, error code, RIP with its symbol, registers and a call trace, then panic.
+case_fault_reports() {
+    boot fault_swift mb2 "console=com1 noreboot apus_selftest=swift-trap" "Manual reset required"
+    expect '^\(XEN\) RIP:    e008:\[<ffff82d04[0-9a-f]{7}>\] .*SelfTests\.failBoundsCheck' \
+        '^\(XEN\) rax: [0-9a-f]{16}   rbx: [0-9a-f]{16}   rcx: [0-9a-f]{16}' \
+        '^\(XEN\)    \[<ffff82d04[0-9a-f]{7}>\] F apus_kmain\+0x' \
+        '^\(XEN\) FATAL TRAP: vector = 6 \(invalid opcode\)' \
+        '^\(XEN\) A Swift runtime check failed here'
+    boot fault_page mb2 "console=com1 noreboot apus_selftest=page-fault" "Manual reset required"
+    expect '^\(XEN\) FATAL PAGE FAULT' '^\(XEN\) Faulting linear address: 0000000000001000' \
+        '^\(XEN\) cr3: [0-9a-f]{16}   cr2: 0000000000001000' '^\(XEN\) RIP: .*readUnmappedMemory'
+    boot fault_stack mb2 "console=com1 noreboot apus_selftest=stack-overflow" "Manual reset required"
+    expect '^\(XEN\) FATAL TRAP: vector = 8 \(double fault\)' \
+        '^\(XEN\) Apus stack overflow: the boot stack ran into its guard page' \
+        '^\(XEN\)    \.\.\. the same frame [0-9]+ more times'
+}
+
+# Power-off through ACPI (PM1a_CNT with the DSDT's S5 type) makes QEMU exit by itself;
+# so does a reset under -no-reboot.
+case_power_paths() {
+    boot power_off mb2 "console=com1 apus_selftest=poweroff" ""
+    expect_status 0
+    expect 'power-off through PM1a_CNT 0x604|Self-test \(apus_selftest=poweroff\)'
+    refuse 'Power-off failed'
+    boot reset mb2 "console=com1 apus_selftest=reset" ""
+    expect_status 0
+    expect 'Self-test \(apus_selftest=reset\)'
+}
+
+# loglvl=<print>/<rate-limit>: lines between the two levels come 10 per 5 s at most, and
+# the count of the rest is reported.
+case_rate_limit() {
+    boot rate_limit mb2 "console=com1 loglvl=error/warning noreboot" "Manual reset required"
+    expect '^\(XEN\) printk: [0-9]+ messages suppressed\.' "^\(XEN\) $NO_DOM0"
+    refuse '^\(XEN\) Apus reservations:'
+}
+
 run_case standard_mb2
 run_case multiboot1
 run_case bad_options
 run_case mem_and_badpage
 run_case dom0_mem_default
 run_case with_module
+run_case fault_reports
+run_case power_paths
+run_case rate_limit
 
 echo "boot tests: $passed passed, $failed failed"
 ((failed == 0))

@@ -32,7 +32,7 @@ struct Console: TextSink {
 
     mutating func put(_ byte: UInt8) {
         guard lineVisible else { return }
-        if atLineStart && byte != 0x0A {
+        if atLineStart {
             atLineStart = false
             emitRaw("(XEN) ")
         }

@@ -86,6 +86,7 @@ func apusMain(_ magic: UInt32, _ bootInfoPhysical: UInt32) {
         c.write(decimal: UInt64(options.effectiveRateLimitUs)); c.write(" us")
     }
     StackUsage.report()
+    SelfTests.run(options.selfTest)
     Dom0.decideAndLaunch(boot: boot, options: options, reader: reader)
 }
 

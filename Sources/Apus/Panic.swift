@@ -16,6 +16,11 @@ func panic(_ body: (inout Console) -> Void) -> Never {
     CPU.disableInterrupts()
     Console.shared.lineVisible = true
     if !Console.shared.atLineStart { Console.shared.put(0x0A) }
+    if Console.shared.rateLimit.suppressed > 0 {
+        let count = Console.shared.rateLimit.suppressed
+        Console.shared.rateLimit.suppressed = 0
+        Log.always { c in c.write("printk: "); c.write(decimal: count); c.write(" messages suppressed.") }
+    }
     Log.always { $0.write("****************************************") }
     Log.always { $0.write("Panic on CPU 0:") }
     Log.always { body(&$0) }

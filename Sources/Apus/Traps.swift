@@ -101,6 +101,11 @@ func fatalTrap(_ frame: TrapFrame) -> Never {
             c.newline()
             c.write("A Swift runtime check failed here (overflow, bounds or precondition)")
         }
+        if frame.vector == 8 && frame.rsp >= ImageLayout.stackGuardPage
+            && frame.rsp < ImageLayout.stackGuardPage + 4096 + 512 {
+            c.newline()
+            c.write("Apus stack overflow: the boot stack ran into its guard page")
+        }
     }
 }
 
@@ -144,17 +149,31 @@ enum CallTrace {
         Log.always { c in c.write("   [<"); c.write(hex: rip, minimumDigits: 16); c.write(">] R "); Symbols.describe(rip, into: &c) }
         var framePointer = rbp
         var depth = 0
-        while depth < 32, isPlausibleFrame(framePointer) {
+        var previous: UInt64 = 0
+        var repeats = 0
+        // Deep recursion prints one line and a count, not a screenful of the same frame.
+        while depth < 4096, isPlausibleFrame(framePointer) {
             let slots = UnsafePointer<UInt64>(bitPattern: UInt(framePointer)).unsafelyUnwrapped
             let returnAddress = slots[1]
             guard Symbols.isHypervisorText(returnAddress) else { break }
+            framePointer = slots[0]
+            depth += 1
+            if returnAddress == previous { repeats += 1; continue }
+            flushRepeats(repeats)
+            repeats = 0
+            previous = returnAddress
+            guard depth <= 64 else { continue }
             Log.always { c in
                 c.write("   [<"); c.write(hex: returnAddress, minimumDigits: 16); c.write(">] F ")
                 Symbols.describe(returnAddress, into: &c)
             }
-            framePointer = slots[0]
-            depth += 1
         }
+        flushRepeats(repeats)
+    }
+
+    static func flushRepeats(_ repeats: Int) {
+        guard repeats > 0 else { return }
+        Log.always { c in c.write("   ... the same frame "); c.write(decimal: repeats); c.write(" more times") }
     }
 
     static func isPlausibleFrame(_ address: UInt64) -> Bool {

@@ -299,16 +299,28 @@ final class BootOptionsParserTests: XCTestCase {
         XCTAssertEqual(hapRecorder.tokens.first?.applied, true)
         parseBootOptionsClean("no-hap watchdog=off")
         parseBootOptionsClean("hap=0")
-        for token in ["watchdog", "noirqbalance", "tbuf_size=16", "console_to_ring", "apic=bigsmp", "dma_bits=32",
+        for token in ["watchdog", "noirqbalance", "tbuf_size=16", "console_to_ring", "apic=bigsmp",
                       "dma_emergency_pool=16M", "ignorebiostables", "vga=ask", "nmi=dom0", "edd=on", "edid=force",
                       "sched=credit2", "reboot=warm", "com1=115200,8n1,pci"] {
             let (_, recorder) = parseBootOptions(token)
             XCTAssertEqual(recorder.kinds(), [.notImplemented], token)
             XCTAssertEqual(recorder.tokens.first?.applied, true, token)
         }
-        for token in ["vga=text-80x25", "nmi=fatal", "nmi=ignore", "edd=off", "edid=no", "sched=credit", "reboot=n"] {
+        for token in ["dma_bits=32", "apus_selftest=poweroff", "vga=text-80x25", "nmi=fatal", "nmi=ignore", "edd=off", "edid=no", "sched=credit", "reboot=n"] {
             parseBootOptionsClean(token)
         }
+    }
+
+    func testSelfTestValues() {
+        for (text, expected) in [("swift-trap", SelfTest.swiftTrap), ("page-fault", .pageFault),
+                                 ("stack-overflow", .stackOverflow), ("poweroff", .powerOff), ("reset", .reset)] {
+            let (options, recorder) = parseBootOptions("apus_selftest=" + text)
+            XCTAssertEqual(options.selfTest, expected, text)
+            XCTAssertEqual(recorder.kinds(), [], text)
+        }
+        let (options, recorder) = parseBootOptions("apus_selftest=explode")
+        XCTAssertEqual(options.selfTest, SelfTest.none)
+        XCTAssertEqual(recorder.kinds(), [.malformed])
     }
 
     func testSupportTableCoversEveryOptionConsistently() {
@@ -322,7 +334,7 @@ final class BootOptionsParserTests: XCTestCase {
             XCTAssertFalse(name.contains("="))
             XCTAssertFalse(name.contains(" "))
         }
-        XCTAssertEqual(Int(BootOption.count), 39)
+        XCTAssertEqual(Int(BootOption.count), 40)
         XCTAssertNil(BootOption(rawValue: BootOption.count))
         XCTAssertNil(withByteText("") { BootOption.named($0) })
         XCTAssertNil(withByteText("console_") { BootOption.named($0) })

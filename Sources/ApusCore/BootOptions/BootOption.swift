@@ -48,9 +48,11 @@ public enum BootOption: UInt8 {
     case acpi
     case acpiSkipTimerOverride
     case noapic
+    /// Apus's own (not Xen's): runs one crash or power path on purpose, for the boot tests.
+    case apusSelfTest
 
     /// How many options there are; raw values run from 0 to count - 1.
-    public static var count: UInt8 { BootOption.noapic.rawValue + 1 }
+    public static var count: UInt8 { BootOption.apusSelfTest.rawValue + 1 }
 
     /// The option spelled exactly `text`, or nil.
     public static func named(_ text: ByteText) -> BootOption? {
@@ -104,6 +106,7 @@ public enum BootOption: UInt8 {
         case .acpi: return "acpi"
         case .acpiSkipTimerOverride: return "acpi_skip_timer_override"
         case .noapic: return "noapic"
+        case .apusSelfTest: return "apus_selftest"
         }
     }
 
@@ -123,7 +126,8 @@ public enum BootOption: UInt8 {
         switch self {
         case .noreboot, .nosmp, .maxcpus, .badpage, .com1, .com2, .console, .syncConsole, .conswitch,
              .loglvl, .guestLoglvl, .mem, .dom0Mem, .dom0MaxVCPUs, .dom0VCPUsPin, .schedCreditTsliceMs,
-             .schedRatelimitUs, .apicVerbosity, .lapic, .nolapic, .acpi, .acpiSkipTimerOverride, .noapic:
+             .schedRatelimitUs, .apicVerbosity, .lapic, .nolapic, .acpi, .acpiSkipTimerOverride, .noapic,
+             .dmaBits, .apusSelfTest:
             return .implemented
         case .noRealMode:
             // Apus never runs real-mode code, so the option is honoured by construction.
@@ -142,8 +146,6 @@ public enum BootOption: UInt8 {
             return .notImplemented(note: "there are no trace buffers yet")
         case .apic:
             return .notImplemented(note: "APIC driver selection is not implemented, the default driver is used")
-        case .dmaBits:
-            return .notImplemented(note: "there is no separate DMA heap yet")
         case .dmaEmergencyPool:
             return .notImplemented(note: "there is no DMA emergency pool yet")
         case .hap:

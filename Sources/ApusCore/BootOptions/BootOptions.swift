@@ -78,6 +78,7 @@ public struct BootOptions: Equatable {
     public var acpi = ACPIMode.automatic
     public var acpiSkipTimerOverride = false
     public var noAPIC = false
+    public var selfTest = SelfTest.none
 
     public init() {}
 

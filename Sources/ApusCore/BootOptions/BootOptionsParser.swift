@@ -241,6 +241,9 @@ extension BootOptions {
         case .guestLoglvl:
             guard let levels = take(LogThresholds.parse(value), context, &diagnostics) else { return false }
             guestLogLevels = levels
+        case .apusSelfTest:
+            guard let test = take(SelfTest.parse(value), context, &diagnostics) else { return false }
+            selfTest = test
         case .nmi:
             guard let action = take(NMIAction.parse(value), context, &diagnostics) else { return false }
             nmi = action

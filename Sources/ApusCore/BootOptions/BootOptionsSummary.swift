@@ -79,6 +79,7 @@ extension BootOptions {
         case .syncConsole: return syncConsole
         case .conswitch: return conswitch != defaults.conswitch
         case .nmi: return nmi != defaults.nmi
+        case .apusSelfTest: return selfTest != defaults.selfTest
         case .mem: return memLimitBytes != nil
         case .dom0Mem: return !dom0Memory.isEmpty
         case .dom0MaxVCPUs: return dom0VCPUs != defaults.dom0VCPUs
@@ -112,6 +113,7 @@ extension BootOptions {
         case .loglvl: logLevels.write(into: &sink)
         case .guestLoglvl: guestLogLevels.write(into: &sink)
         case .nmi: sink.write(nmi.name)
+        case .apusSelfTest: sink.write(selfTest.name)
         case .mem: sink.write(bootOptionSize: memLimitBytes ?? 0)
         case .dom0Mem: dom0Memory.write(into: &sink)
         case .badpage: badPages.write(into: &sink)

@@ -27,6 +27,39 @@ public enum NMIAction: Equatable {
     }
 }
 
+/// `apus_selftest=`: Apus's own option. At the end of boot, instead of looking for dom0,
+/// Apus takes one of the paths that otherwise only a bug or dom0 would take, so the boot
+/// tests can check what a person sees then: a failed Swift runtime check, a page fault,
+/// a stack overflow onto the guard page, an ACPI power-off, a reset.
+public enum SelfTest: Equatable {
+    case none
+    case swiftTrap
+    case pageFault
+    case stackOverflow
+    case powerOff
+    case reset
+
+    public static func parse(_ text: ByteText) -> ParsedValue<SelfTest> {
+        if text.equals("swift-trap") { return .value(.swiftTrap) }
+        if text.equals("page-fault") { return .value(.pageFault) }
+        if text.equals("stack-overflow") { return .value(.stackOverflow) }
+        if text.equals("poweroff") { return .value(.powerOff) }
+        if text.equals("reset") { return .value(.reset) }
+        return .malformed(reason: "expected swift-trap, page-fault, stack-overflow, poweroff or reset")
+    }
+
+    public var name: StaticString {
+        switch self {
+        case .none: return "none"
+        case .swiftTrap: return "swift-trap"
+        case .pageFault: return "page-fault"
+        case .stackOverflow: return "stack-overflow"
+        case .powerOff: return "poweroff"
+        case .reset: return "reset"
+        }
+    }
+}
+
 /// `apic_verbosity=`.
 public enum APICVerbosity: Equatable {
     case normal
