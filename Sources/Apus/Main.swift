@@ -1,3 +1,8 @@
+// Apus: the hypervisor proper. Owns start of day, the console, traps and panics, its own
+// page tables, and the wiring of ApusCore's logic to ArchX86's hardware access. Only this
+// module holds global state; it must not execute privileged instructions except through
+// ArchX86.
+//
 // Start of day: the first Swift code, called from boot/multiboot.S on the boot CPU with
 // the early page tables, interrupts off, and the boot loader's magic and info address.
 //

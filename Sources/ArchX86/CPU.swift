@@ -1,10 +1,4 @@
-// ArchX86: the only Swift module that executes privileged instructions.
-//
-// Owns: thin typed wrappers over the X86Shim C header (ports, MSRs, control registers,
-// CPUID, descriptor-table loads, interrupt flag) and the drivers for devices that are
-// pure register pokes (16550 UART, VGA text, PIT, local APIC). It holds no policy: what to
-// map, when to print, how to react to a fault is decided in the Apus module.
-// Must not import: Apus. May import ApusCore for pure types (TextSink, bit layouts).
+// CPU, MSR, Port and ImageLayout: one-instruction wrappers and the linker's addresses.
 import X86Shim
 
 public enum CPU {

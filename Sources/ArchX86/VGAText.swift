@@ -40,10 +40,21 @@ public struct VGAText {
 
     mutating func newline() {
         column = 0
-        if row + 1 < VGAText.rows { row += 1; return }
-        for r in 1..<VGAText.rows {
-            for c in 0..<VGAText.columns { cell(r - 1, c).store(cell(r, c).load()) }
+        if row + 1 < VGAText.rows {
+            row += 1
+        } else {
+            for r in 1..<VGAText.rows {
+                for c in 0..<VGAText.columns { cell(r - 1, c).store(cell(r, c).load()) }
+            }
+            for c in 0..<VGAText.columns { cell(VGAText.rows - 1, c).store(attribute | 0x20) }
         }
-        for c in 0..<VGAText.columns { cell(VGAText.rows - 1, c).store(attribute | 0x20) }
+        moveCursor()
+    }
+
+    /// The blinking hardware cursor follows the output (CRTC registers 0x0E/0x0F), once per line.
+    func moveCursor() {
+        let position = UInt16(row * VGAText.columns + column)
+        Port.out8(0x3D4, 0x0F); Port.out8(0x3D5, UInt8(truncatingIfNeeded: position))
+        Port.out8(0x3D4, 0x0E); Port.out8(0x3D5, UInt8(truncatingIfNeeded: position >> 8))
     }
 }

@@ -149,7 +149,7 @@ final class BootOptionsDom0MemoryTests: XCTestCase {
 
     /// Invariants of the rule over many random specs and machine sizes.
     func testDecisionInvariantsHoldForRandomSpecs() {
-        var random = BootOptionsRandom(seed: 0xD0_E0_3E3)
+        var random = SeededGenerator(seed: 0xD0_E0_3E3)
         for _ in 0..<20_000 {
             let available = random.next() >> (random.next() % 64)
             let spec = Dom0MemorySpec(amount: randomQuantity(&random), minimum: randomQuantity(&random),
@@ -178,7 +178,7 @@ final class BootOptionsDom0MemoryTests: XCTestCase {
         }
     }
 
-    private func randomQuantity(_ random: inout BootOptionsRandom) -> Dom0MemoryQuantity? {
+    private func randomQuantity(_ random: inout SeededGenerator) -> Dom0MemoryQuantity? {
         switch random.next() % 4 {
         case 0: return nil
         default:
@@ -189,15 +189,3 @@ final class BootOptionsDom0MemoryTests: XCTestCase {
     }
 }
 
-/// A small seeded generator so that randomised tests repeat exactly.
-struct BootOptionsRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

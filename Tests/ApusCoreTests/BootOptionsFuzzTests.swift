@@ -12,7 +12,7 @@ final class BootOptionsFuzzTests: XCTestCase {
         "dom0_max_vcpus=", "reboot=", "acpi=", "edd=", "edid=", "nmi=", "all", "none", "x", "`", "00", "18446744073709551615",
     ]
 
-    private func randomLine(_ random: inout BootOptionsRandom) -> String {
+    private func randomLine(_ random: inout SeededGenerator) -> String {
         var line = ""
         let pieces = Int(random.next() % 24)
         for _ in 0..<pieces {
@@ -38,7 +38,7 @@ final class BootOptionsFuzzTests: XCTestCase {
     }
 
     func testRandomGarbageGivesExactlyOneVerdictPerTokenAndNeverTraps() {
-        var random = BootOptionsRandom(seed: 0xA9_05)
+        var random = SeededGenerator(seed: 0xA9_05)
         for _ in 0..<4000 {
             let line = randomLine(&random)
             let (options, recorder) = parseBootOptions(line)
@@ -76,7 +76,7 @@ final class BootOptionsFuzzTests: XCTestCase {
     }
 
     func testRandomBytesIncludingControlAndHighBytes() {
-        var random = BootOptionsRandom(seed: 7)
+        var random = SeededGenerator(seed: 7)
         for _ in 0..<3000 {
             var bytes = (0..<Int(random.next() % 80)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
             var recorder = RecordingDiagnostics()

@@ -151,7 +151,7 @@ final class BootOptionsOutputTests: XCTestCase {
             "dma_emergency_pool=1M", "hap", "acpi=off", "acpi=verbose", "acpi_skip_timer_override", "noapic",
             "reboot=n", "no-nosmp", "hap=0", "com1=115200,8n1,pci",
         ]
-        var random = BootOptionsRandom(seed: 42)
+        var random = SeededGenerator(seed: 42)
         for _ in 0..<2000 {
             let count = Int(random.next() % 12)
             let line = (0..<count).map { _ in pool[Int(random.next() % UInt64(pool.count))] }.joined(separator: " ")

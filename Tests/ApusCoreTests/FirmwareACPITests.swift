@@ -332,7 +332,7 @@ final class FirmwareACPITests: XCTestCase {
     /// Random corruption of the reference machine's tables never traps and never produces a
     /// table outside what was readable.
     func testRandomCorruptionIsHandledSafely() {
-        var random = FirmwareRandom(seed: 0xAC91)
+        var random = SeededGenerator(seed: 0xAC91)
         let clean = ReferenceMachine.memory()
         let original = clean.bytes(at: 0x3FFE_0000, count: 0x2000).map { Array($0) } ?? []
         for _ in 0..<300 {

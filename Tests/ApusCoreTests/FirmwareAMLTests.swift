@@ -89,7 +89,7 @@ final class FirmwareAMLTests: XCTestCase {
     /// Random AML around a real _S5_ object: the search never traps and, when the object is
     /// intact and first, finds it.
     func testRandomAMLNeverTraps() {
-        var random = FirmwareRandom(seed: 0xA31)
+        var random = SeededGenerator(seed: 0xA31)
         for _ in 0..<2000 {
             var aml = (0..<Int.random(in: 0...64, using: &random)).map { _ in UInt8.random(in: 0...0x20, using: &random) }
             let hasObject = Bool.random(using: &random)

@@ -156,7 +156,7 @@ final class FirmwareFADTTests: XCTestCase {
     }
 
     func testRandomBytesNeverTrap() {
-        var random = FirmwareRandom(seed: 0xFAD7)
+        var random = SeededGenerator(seed: 0xFAD7)
         for _ in 0..<2000 {
             let count = Int.random(in: 0...300, using: &random)
             var bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }

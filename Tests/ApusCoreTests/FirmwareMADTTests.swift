@@ -147,7 +147,7 @@ final class FirmwareMADTTests: XCTestCase {
 
     /// Random entry streams: no trap, no endless loop, counts add up to what was accepted.
     func testRandomEntriesAreHandledSafely() {
-        var random = FirmwareRandom(seed: 0x3AD7)
+        var random = SeededGenerator(seed: 0x3AD7)
         for _ in 0..<2000 {
             var raw: [UInt8] = []
             for _ in 0..<Int.random(in: 0...12, using: &random) {

@@ -206,7 +206,7 @@ final class FirmwareMultibootTests: XCTestCase {
     /// Random tag streams and random corruption never trap, never read outside the block, and
     /// every location handed out lies inside it.
     func testMultiboot2RandomInputIsHandledSafely() {
-        var random = FirmwareRandom(seed: 0x5EED_0002)
+        var random = SeededGenerator(seed: 0x5EED_0002)
         for round in 0..<3000 {
             var tags: [(type: UInt32, payload: [UInt8])] = []
             for _ in 0..<Int.random(in: 0...8, using: &random) {

@@ -112,7 +112,7 @@ final class FirmwareSymbolTableTests: XCTestCase {
 
     /// Against a linear search, on random sorted tables (duplicates included).
     func testRandomTablesAgreeWithLinearSearch() throws {
-        var random = FirmwareRandom(seed: 0x5E1B01)
+        var random = SeededGenerator(seed: 0x5E1B01)
         for _ in 0..<300 {
             let count = Int.random(in: 0...40, using: &random)
             var addresses = (0..<count).map { _ in UInt64.random(in: 0x1000...0x1_0000, using: &random) }

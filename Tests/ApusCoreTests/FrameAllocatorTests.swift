@@ -125,7 +125,7 @@ final class FrameAllocatorTests: XCTestCase {
         let map = smallPCMap()
         withAllocator(map) { allocator, _ in
             var seen = Set<UInt64>()
-            var rng = MemoryTestRNG(seed: 10)
+            var rng = SeededGenerator(seed: 10)
             var order = 5
             while true {
                 guard let head = allocator.allocate(order: order) else {
@@ -154,7 +154,7 @@ final class FrameAllocatorTests: XCTestCase {
             withAllocator(map) { allocator, _ in
                 let initial = freeBlocks(allocator)
                 let initialFree = allocator.freeFrames
-                var rng = MemoryTestRNG(seed: seed)
+                var rng = SeededGenerator(seed: seed)
                 var live: [(UInt64, Int)] = []
                 while allocator.freeFrames > 0 {
                     let order = Int.random(in: 0...4, using: &rng)
@@ -185,7 +185,7 @@ final class FrameAllocatorTests: XCTestCase {
         let tableEntries = FrameAllocator.frameTableEntries(for: map)
         XCTAssertEqual(tableEntries, 0x10_0800)
         withAllocator(map) { allocator, _ in
-            var rng = MemoryTestRNG(seed: 30)
+            var rng = SeededGenerator(seed: 30)
             var live: [(head: UInt64, order: Int)] = []
             var owned = Set<UInt64>()
             for step in 0..<10_000 {
