@@ -47,6 +47,9 @@ trap_common:
     cld
     mov     %rsp, %rdi
     call    apus_trap
+    /* Also the way into a guest: apus_enter_guest points rsp at a frame and jumps here. */
+    .globl apus_restore_frame
+apus_restore_frame:
     popq    %r15
     popq    %r14
     popq    %r13
@@ -80,3 +83,75 @@ x86_reload_segments:
     pushq   %rdi
     pushq   %rax
     lretq
+
+/*
+ * The `syscall` entry (MSR_LSTAR). A PV guest's kernel and its user space both run in
+ * ring 3, so every syscall comes from a guest: a hypercall from its kernel, or a system
+ * call from its user space for Apus to bounce to the kernel's callback. SYSCALL does not
+ * switch stacks: take Apus's stack (the TSS's RSP0 copy in apus_guest_entry_stack_top),
+ * build the same frame an interrupt from ring 3 would (SS, RSP, RFLAGS=r11, CS, RIP=rcx,
+ * error code 0, vector 0x100) and share the common path. Interrupts are off on entry
+ * (MSR_FMASK clears IF) until the frame is built.
+ * Single CPU for now: the scratch slot becomes per-CPU (GS-based) with the SMP issue.
+ */
+#define SYSCALL_VECTOR 0x100
+    .globl apus_syscall_entry
+apus_syscall_entry:
+    mov     %rsp, apus_syscall_scratch(%rip)
+    mov     apus_guest_entry_stack_top(%rip), %rsp
+    pushq   $0xe02b                     /* FLAT_RING3_SS64 */
+    pushq   apus_syscall_scratch(%rip)
+    pushq   %r11
+    pushq   $0xe033                     /* FLAT_RING3_CS64 */
+    pushq   %rcx
+    pushq   $0
+    pushq   $SYSCALL_VECTOR
+    jmp     trap_common
+
+/* 32-bit compatibility-mode syscall (MSR_CSTAR): Apus runs 64-bit PV guests only; report
+ * it as its own vector so the guest gets the fault bounced, never an Apus crash. */
+    .globl apus_syscall32_entry
+apus_syscall32_entry:
+    mov     %rsp, apus_syscall_scratch(%rip)
+    mov     apus_guest_entry_stack_top(%rip), %rsp
+    pushq   $0xe02b
+    pushq   apus_syscall_scratch(%rip)
+    pushq   %r11
+    pushq   $0xe023                     /* FLAT_RING3_CS32 */
+    pushq   %rcx
+    pushq   $0
+    pushq   $(SYSCALL_VECTOR + 1)
+    jmp     trap_common
+
+/* void apus_enter_guest(const struct x86_trap_frame *frame) -- never returns.
+ * The frame must sit at the top of Apus's guest-entry stack: the next trap from the
+ * guest builds its frame in the same place. */
+    .globl apus_enter_guest
+apus_enter_guest:
+    mov     %rdi, %rsp
+    jmp     apus_restore_frame
+
+/*
+ * Guest memory access. size_t apus_copy_guest(void *to, const void *from, size_t n)
+ * copies with the guest's page tables in force and returns how many bytes were NOT
+ * copied: a fault on a guest address inside [copy_start, copy_end) is turned by the
+ * page-fault handler into a jump to copy_fault (see Traps.swift), never into a panic.
+ * Callers check first that the guest range lies outside Apus's slot.
+ */
+    .globl apus_copy_guest, apus_copy_guest_start, apus_copy_guest_end, apus_copy_guest_fault
+apus_copy_guest:
+    mov     %rdx, %rcx
+apus_copy_guest_start:
+    rep movsb
+apus_copy_guest_end:
+    xor     %eax, %eax
+    ret
+apus_copy_guest_fault:
+    mov     %rcx, %rax                  /* rep movsb leaves the remaining count in rcx */
+    ret
+
+    .data
+    .balign 8
+    .globl apus_syscall_scratch, apus_guest_entry_stack_top
+apus_syscall_scratch:       .quad 0
+apus_guest_entry_stack_top: .quad 0

@@ -18,4 +18,17 @@ _Static_assert(sizeof(struct x86_trap_frame) == 22 * 8, "trap frame layout is sh
 extern char apus_trap_stubs;
 X86_INLINE uint64_t x86_trap_stub(unsigned vector) { return (uint64_t)(uintptr_t)&apus_trap_stubs + 16 * (vector & 255); }
 
+/* The syscall entries, the way into a guest, and guest-memory copy (boot/entry.S). */
+extern char apus_syscall_entry, apus_syscall32_entry;
+extern uint64_t apus_guest_entry_stack_top;
+void apus_enter_guest(const struct x86_trap_frame *frame) __attribute__((noreturn));
+uint64_t apus_copy_guest(void *to, const void *from, uint64_t count);
+extern char apus_copy_guest_start, apus_copy_guest_end, apus_copy_guest_fault;
+X86_INLINE uint64_t x86_syscall_entry(void) { return (uint64_t)(uintptr_t)&apus_syscall_entry; }
+X86_INLINE uint64_t x86_syscall32_entry(void) { return (uint64_t)(uintptr_t)&apus_syscall32_entry; }
+X86_INLINE uint64_t x86_copy_guest_start(void) { return (uint64_t)(uintptr_t)&apus_copy_guest_start; }
+X86_INLINE uint64_t x86_copy_guest_end(void) { return (uint64_t)(uintptr_t)&apus_copy_guest_end; }
+X86_INLINE uint64_t x86_copy_guest_fault(void) { return (uint64_t)(uintptr_t)&apus_copy_guest_fault; }
+X86_INLINE void x86_set_guest_entry_stack(uint64_t top) { apus_guest_entry_stack_top = top; }
+
 #endif
