@@ -10,7 +10,9 @@ import PackageDescription
 let package = Package(
     name: "Apus",
     targets: [
-        .target(name: "ApusCore", path: "Sources/ApusCore"),
-        .testTarget(name: "ApusCoreTests", dependencies: ["ApusCore"], path: "Tests/ApusCoreTests"),
+        // The Xen guest ABI as C headers (header-only; its one .c file runs the layout asserts).
+        .target(name: "ApusPublic", path: "Sources/ApusPublic"),
+        .target(name: "ApusCore", dependencies: ["ApusPublic"], path: "Sources/ApusCore"),
+        .testTarget(name: "ApusCoreTests", dependencies: ["ApusCore", "ApusPublic"], path: "Tests/ApusCoreTests"),
     ]
 )
