@@ -1,0 +1,43 @@
+// StartOfDay.swift: what the guest was handed at entry, and views of the tables the
+// PV ABI lets every guest read (start_info, its p2m list, the machine-to-phys table).
+//
+// start.S stores rsi (start_info) and the entry rsp before any Swift runs. Everything
+// here reads memory the hypervisor set up; nothing allocates.
+import XenGuestC
+import ApusPublic
+
+public enum StartOfDay {
+    /// The start_info the hypervisor passed in rsi.
+    public static var startInfo: UnsafeMutablePointer<start_info> {
+        UnsafeMutablePointer(bitPattern: UInt(xen_start_info_va))!
+    }
+
+    /// rsi as the guest received it (a virtual address).
+    public static var startInfoAddress: UInt64 { xen_start_info_va }
+
+    /// rsp as the guest received it: the top of the hypervisor-built boot stack.
+    public static var entryStackPointer: UInt64 { xen_entry_rsp }
+
+    public static var imageStart: UInt64 { xg_image_start() }
+    public static var imageEnd: UInt64 { xg_image_end() }
+    public static var hypercallPage: UInt64 { xg_hypercall_page() }
+
+    /// The guest's p2m list entry: the machine frame behind pseudo-physical frame pfn.
+    public static func machineFrame(ofPseudoPhysical pfn: UInt64) -> UInt64 {
+        xg_read64(startInfo.pointee.mfn_list &+ pfn &* 8)
+    }
+
+    /// The machine-to-phys table entry for a machine frame (readable by every PV guest).
+    public static func pseudoPhysicalFrame(ofMachine mfn: UInt64) -> UInt64 {
+        xg_read64(MACH2PHYS_VIRT_START &+ mfn &* 8)
+    }
+
+    /// The kernel command line from start_info, as a pointer and length.
+    public static func commandLine() -> (address: UnsafePointer<UInt8>, length: Int) {
+        let base = UnsafeRawPointer(startInfo).advanced(by: MemoryLayout<start_info>.offset(of: \.cmd_line)!)
+        let bytes = base.assumingMemoryBound(to: UInt8.self)
+        var length = 0
+        while length < Int(MAX_GUEST_CMDLINE) && bytes[length] != 0 { length += 1 }
+        return (bytes, length)
+    }
+}

@@ -1,0 +1,104 @@
+// TestReport.swift: the verdict protocol of the test guests.
+//
+// A guest makes named checks, then calls finish(), which prints exactly one verdict
+// line and powers the domain off:
+//   APUS-TEST <guest>: PASS (<n> checks)
+//   APUS-TEST <guest>: FAIL <first failed check> (<k> of <n> failed)
+// scripts/guest-tests.sh looks for that line and nothing else, so every other line a
+// guest prints is for people. Each check also prints one line ("  ok name" or
+// "  FAIL name ..."), so a failure on one hypervisor can be compared with the other's log.
+public struct TestReport {
+    private let guest: StaticString
+    private var checks = 0
+    private var failures = 0
+    private var firstFailure: StaticString? = nil
+
+    public init(guest: StaticString) {
+        self.guest = guest
+        Console.write("APUS-TEST ")
+        Console.write(guest)
+        Console.write(": start\n")
+    }
+
+    /// Records one check; returns the condition so callers can skip dependent checks.
+    @discardableResult
+    public mutating func check(_ name: StaticString, _ condition: Bool) -> Bool {
+        checks += 1
+        if condition {
+            Console.write("  ok ")
+            Console.write(name)
+            Console.newline()
+        } else {
+            recordFailure(name)
+            Console.write("  FAIL ")
+            Console.write(name)
+            Console.newline()
+        }
+        return condition
+    }
+
+    /// A check of an integer result, printing both values when they differ.
+    @discardableResult
+    public mutating func expect(_ name: StaticString, _ actual: Int64, equals expected: Int64) -> Bool {
+        checks += 1
+        if actual == expected {
+            Console.write("  ok ")
+            Console.write(name)
+            Console.write(" = ")
+            Console.write(decimal: actual)
+            Console.newline()
+            return true
+        }
+        recordFailure(name)
+        Console.write("  FAIL ")
+        Console.write(name)
+        Console.write(": got ")
+        Console.write(decimal: actual)
+        Console.write(", expected ")
+        Console.write(decimal: expected)
+        Console.newline()
+        return false
+    }
+
+    /// Prints an informational line ("  info <label> <value>"): facts, not checks.
+    public func info(_ label: StaticString, _ value: Int64) {
+        Console.write("  info ")
+        Console.write(label)
+        Console.write(" ")
+        Console.write(decimal: value)
+        Console.newline()
+    }
+
+    public func info(_ label: StaticString, hex value: UInt64) {
+        Console.write("  info ")
+        Console.write(label)
+        Console.write(" ")
+        Console.write(hex: value)
+        Console.newline()
+    }
+
+    private mutating func recordFailure(_ name: StaticString) {
+        failures += 1
+        if firstFailure == nil { firstFailure = name }
+    }
+
+    /// Prints the verdict line and powers the domain off. Never returns.
+    public func finish() -> Never {
+        Console.write("APUS-TEST ")
+        Console.write(guest)
+        if let first = firstFailure {
+            Console.write(": FAIL ")
+            Console.write(first)
+            Console.write(" (")
+            Console.write(decimal: Int64(failures))
+            Console.write(" of ")
+            Console.write(decimal: Int64(checks))
+            Console.write(" failed)\n")
+        } else {
+            Console.write(": PASS (")
+            Console.write(decimal: Int64(checks))
+            Console.write(" checks)\n")
+        }
+        Power.off()
+    }
+}

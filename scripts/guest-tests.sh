@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# scripts/guest-tests.sh: boots each test guest as dom0 and reads its verdict line.
+#
+# Usage: scripts/guest-tests.sh [--hypervisor apus|xen|both] [--timeout S] [GUEST...]
+#   default: --hypervisor both, every guest under Guests/ (but Runtime), 120 s per boot.
+#
+# Every guest gets the same GRUB entry on either hypervisor (only the image differs):
+#   multiboot2 /boot/<apus.elf|xen.gz> $GUEST_CMDLINE
+#   module2 /boot/<guest>.elf apus-guest=<guest> arg2=two last-word
+#   module2 /boot/initrd.bin                    (startinfo and dom0 only)
+# Xen is real Xen 4.17 on QEMU 10 (scripts/xen-reference.sh); Apus runs on the system
+# QEMU. A boot ends at the guest's verdict line (APUS-TEST <guest>: PASS|FAIL ...), at
+# a hypervisor panic or dom0 crash, or at the time limit; logs stay in
+# build/guest-tests/<hypervisor>-<guest>.log.
+#
+# A run passes when its verdict is PASS. With --hypervisor both, the two verdict lines
+# must also be identical; a difference fails unless the guest's source has a line
+# `// apus-xen-difference: <why>` explaining it (a documented Xen bug or emulator fault),
+# in which case it is reported and not counted as a failure.
+# Ends with "N passed, M failed" (one count per hypervisor run) and a non-zero status if
+# anything failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+hypervisor=both timeout_s=120 guests=()
+while (($#)); do
+    case "$1" in
+        --hypervisor) hypervisor=${2:?}; shift ;;
+        --timeout) timeout_s=${2:?}; shift ;;
+        -h|--help) sed -n '2,21p' "$0" >&2; exit 2 ;;
+        -*) echo "guest-tests.sh: unknown option $1" >&2; exit 2 ;;
+        *) guests+=("$1") ;;
+    esac
+    shift
+done
+case "$hypervisor" in
+    apus) hypervisors=(apus) ;;
+    xen) hypervisors=(xen) ;;
+    both) hypervisors=(xen apus) ;;
+    *) echo "guest-tests.sh: --hypervisor must be apus, xen or both" >&2; exit 2 ;;
+esac
+if ((${#guests[@]} == 0)); then
+    for dir in Guests/*/; do
+        name=$(basename "$dir")
+        [[ $name == Runtime ]] || guests+=("$name")
+    done
+fi
+
+GUEST_CMDLINE="dom0_mem=64M,max:64M console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot"
+STOP='APUS-TEST [A-Za-z0-9_-]+: (PASS|FAIL)|Panic on CPU|Domain 0 crashed|Hardware Dom0 crashed|Hardware Dom0 halted'
+out=build/guest-tests
+mkdir -p "$out"
+
+scripts/build-guests.sh "${guests[@]}" >"$out/build.log" 2>&1 || { cat "$out/build.log" >&2; exit 1; }
+
+# The initrd the startinfo and dom0 guests expect: a 12345-byte file starting with the
+# magic "APUS-INITRD" followed by byte i = i mod 251 (the guests check both).
+initrd=build/guests/initrd.bin
+python3 - "$initrd" <<'EOF'
+import sys
+data = bytearray(i % 251 for i in range(12345))
+data[0:11] = b"APUS-INITRD"
+open(sys.argv[1], "wb").write(data)
+EOF
+
+for hv in "${hypervisors[@]}"; do
+    case "$hv" in
+        xen) scripts/xen-reference.sh fetch ;;
+        apus) [[ -f build/apus.elf ]] || scripts/build.sh >"$out/apus-build.log" 2>&1 \
+                  || { cat "$out/apus-build.log" >&2; exit 1; } ;;
+    esac
+done
+
+# boot HYPERVISOR GUEST: prints the verdict line (or a reason there is none).
+boot() {
+    local hv=$1 name=$2 iso=$out/$1-$2.iso log=$out/$1-$2.log
+    local modules=(--module "build/guests/$name.elf" "apus-guest=$name arg2=two last-word")
+    case "$name" in startinfo|dom0) modules+=(--module "$initrd" "") ;; esac
+    local qemu=()
+    if [[ $hv == xen ]]; then
+        scripts/xen-reference.sh iso -o "$iso" --cmdline "$GUEST_CMDLINE" "${modules[@]}"
+        qemu=(--qemu reference)
+    else
+        scripts/mkiso.sh -o "$iso" --hypervisor build/apus.elf --cmdline "$GUEST_CMDLINE" "${modules[@]}"
+    fi
+    scripts/run-qemu.sh --iso "$iso" "${qemu[@]}" --log "$log" --timeout "$timeout_s" \
+        --wait-for "$STOP" >/dev/null 2>"$log.stderr" </dev/null || true
+    local verdict
+    verdict=$(tr -d '\r' <"$log" | grep -aoE "APUS-TEST $name: (PASS|FAIL).*" | tail -1 || true)
+    if [[ -n $verdict ]]; then
+        echo "$verdict"
+    elif grep -aqE 'Panic on CPU|Domain 0 crashed|Hardware Dom0 crashed' "$log"; then
+        echo "no verdict: the hypervisor reported a crash (see $log)"
+    else
+        echo "no verdict within ${timeout_s}s (see $log)"
+    fi
+}
+
+passed=0 failed=0
+for name in "${guests[@]}"; do
+    declare -A verdicts=()
+    for hv in "${hypervisors[@]}"; do
+        verdict=$(boot "$hv" "$name")
+        verdicts[$hv]=$verdict
+        if [[ $verdict == "APUS-TEST $name: PASS"* ]]; then
+            echo "PASS $hv/$name: $verdict"; passed=$((passed + 1))
+        else
+            echo "FAIL $hv/$name: $verdict"; failed=$((failed + 1))
+        fi
+    done
+    if ((${#hypervisors[@]} == 2)) && [[ ${verdicts[xen]} != "${verdicts[apus]}" ]]; then
+        note=$(grep -rhoE '// apus-xen-difference: .*' "Guests/$name" | head -1 || true)
+        if [[ -n $note ]]; then
+            echo "NOTE $name: verdicts differ, explained: ${note#// apus-xen-difference: }"
+        else
+            echo "FAIL $name: verdicts differ (xen: ${verdicts[xen]} | apus: ${verdicts[apus]})"
+            failed=$((failed + 1))
+        fi
+    fi
+    unset verdicts
+done
+echo "$passed passed, $failed failed"
+((failed == 0))
