@@ -26,8 +26,9 @@ SWIFT_FLAGS=(
     -Xcc -mno-red-zone -Xcc -mno-sse -Xcc -mno-sse2 -Xcc -mno-mmx -Xcc -msoft-float
     -Xfrontend -disable-stack-protector -Xfrontend -function-sections
     -g -I "$OBJ" -Xcc -fmodule-map-file=Sources/ArchX86/Shim/module.modulemap
+    -Xcc -fmodule-map-file=Sources/ApusPublic/include/module.modulemap -Xcc -I -Xcc Sources/ApusPublic/include
 )
-ASM_FLAGS=(--target=x86_64-unknown-none-elf -ffreestanding -mno-red-zone -c -I boot)
+ASM_FLAGS=(--target=x86_64-unknown-none-elf -ffreestanding -mno-red-zone -c -I boot -I Sources/ApusPublic/include)
 
 swift_sources() { find "$1" -name '*.swift' | sort; }
 

@@ -61,6 +61,16 @@ struct Console: TextSink {
         if vga != nil, byte != 0x0D { vga!.put(byte) }
     }
 
+    /// dom0's own console output (console_io write): raw, without the "(XEN) " prefix,
+    /// exactly as Xen passes the hardware domain's output through.
+    mutating func writeGuestBytes(_ bytes: UnsafeRawBufferPointer) {
+        for byte in bytes {
+            if byte == 0 { continue }
+            emit(byte)
+            atLineStart = byte == 0x0A
+        }
+    }
+
     /// Should a line of `level` be printed now? Counts it against the rate limit if needed.
     mutating func admits(_ level: LogLevel, guest: Bool) -> Bool {
         switch (guest ? guestThresholds : thresholds).disposition(of: level) {

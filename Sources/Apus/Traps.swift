@@ -13,8 +13,17 @@ import ArchX86
 @c(apus_trap)
 func apusTrap(_ raw: UnsafeMutableRawPointer) {
     let frame = TrapFrame(raw)
-    if frame.vector >= 32 {
+    if frame.vector >= 32 && frame.vector < 256 {
         Interrupts.handle(vector: frame.vector, frame: frame)
+        return
+    }
+    // A guest pointer that faulted inside the guest-copy routine: the copy stops short.
+    if frame.vector == 14 && frame.fromHypervisor, let fixup = GuestEntry.copyFaultFixup(for: frame.rip) {
+        frame.rip = fixup
+        return
+    }
+    if !frame.fromHypervisor {
+        GuestTraps.handle(frame)
         return
     }
     fatalTrap(frame)

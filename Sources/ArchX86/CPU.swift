@@ -14,7 +14,12 @@ public enum CPU {
         while true { x86_cli(); x86_hlt() }
     }
 
-    public struct CPUIDResult { public var eax, ebx, ecx, edx: UInt32 }
+    public struct CPUIDResult {
+        public var eax, ebx, ecx, edx: UInt32
+        public init(eax: UInt32, ebx: UInt32, ecx: UInt32, edx: UInt32) {
+            self.eax = eax; self.ebx = ebx; self.ecx = ecx; self.edx = edx
+        }
+    }
 
     public static func cpuid(_ leaf: UInt32, _ subleaf: UInt32 = 0) -> CPUIDResult {
         var a: UInt32 = 0, b: UInt32 = 0, c: UInt32 = 0, d: UInt32 = 0

@@ -1,0 +1,131 @@
+// The hypercalls that set up how a PV vCPU takes traps and switches stacks and modes:
+// set_trap_table, stack_switch, set_callbacks, callback_op, fpu_taskswitch,
+// set_segment_base, vm_assist, vcpu_op. Each checks every guest value before storing it.
+import ApusCore
+import ApusPublic
+import ArchX86
+
+enum CPUHypercalls {
+    /// trap_info records until one with address 0; NULL clears the table.
+    static func setTrapTable(_ args: HypercallArguments) -> Int64 {
+        if args.a0 == 0 { PV.current.vcpu.traps.clear(); return 0 }
+        let size = UInt64(MemoryLayout<trap_info>.size)
+        var index: UInt64 = 0
+        while index < 1024 {
+            guard let info = GuestMemory.read(trap_info.self, at: args.a0 &+ index &* size) else { return Errno.EFAULT }
+            if info.address == 0 { return 0 }
+            guard PV.current.vcpu.traps.set(vector: info.vector, flags: info.flags, codeSelector: info.cs,
+                                            address: info.address) else { return Errno.EFAULT }
+            index += 1
+        }
+        return Errno.E2BIG
+    }
+
+    static func stackSwitch(_ args: HypercallArguments) -> Int64 {
+        // A ring-0 selector is raised to RPL 3, as Xen's stack-selector fix-up does.
+        PV.current.vcpu.kernelStackSegment = args.a0 & 3 == 0 ? args.a0 | 3 : args.a0
+        PV.current.vcpu.kernelStackPointer = args.a1
+        return 0
+    }
+
+    /// 64-bit form: event, failsafe and syscall entry points (the last two mask events).
+    static func setCallbacks(_ args: HypercallArguments) -> Int64 {
+        PV.current.vcpu.callbacks.event = args.a0
+        PV.current.vcpu.callbacks.failsafe = args.a1
+        PV.current.vcpu.callbacks.syscall = args.a2
+        PV.current.vcpu.callbacks.syscallMasksEvents = true
+        return 0
+    }
+
+    static func callbackOp(_ args: HypercallArguments) -> Int64 {
+        switch Int32(truncatingIfNeeded: args.a0) {
+        case CALLBACKOP_register:
+            guard let request = GuestMemory.read(callback_register.self, at: args.a1) else { return Errno.EFAULT }
+            guard request.address == 0 || GuestAddress.isGuestCodeOrStack(request.address) else { return Errno.EINVAL }
+            switch Int32(request.type) {
+            case CALLBACKTYPE_event: PV.current.vcpu.callbacks.event = request.address
+            case CALLBACKTYPE_failsafe: PV.current.vcpu.callbacks.failsafe = request.address
+            case CALLBACKTYPE_syscall:
+                PV.current.vcpu.callbacks.syscall = request.address
+                PV.current.vcpu.callbacks.syscallMasksEvents = request.flags & UInt16(CALLBACKF_mask_events) != 0
+            case CALLBACKTYPE_nmi: PV.current.vcpu.callbacks.nmi = request.address
+            case CALLBACKTYPE_syscall32, CALLBACKTYPE_sysenter:
+                return 0  // recorded by Xen for 32-bit user space; Apus runs 64-bit guests only
+            default: return Errno.EINVAL
+            }
+            return 0
+        case CALLBACKOP_unregister:
+            guard let request = GuestMemory.read(callback_unregister.self, at: args.a1) else { return Errno.EFAULT }
+            guard Int32(request.type) == CALLBACKTYPE_nmi else { return Errno.EINVAL }
+            PV.current.vcpu.callbacks.nmi = 0
+            return 0
+        default:
+            return Errno.ENOSYS
+        }
+    }
+
+    /// Sets or clears CR0.TS so that the guest's next FPU use raises #NM (bounced to it).
+    static func fpuTaskSwitch(_ args: HypercallArguments) -> Int64 {
+        PV.current.vcpu.fpuTaskSwitched = args.a0 != 0
+        let ts: UInt64 = 1 << 3
+        CPU.writeCR0(args.a0 != 0 ? CPU.cr0 | ts : CPU.cr0 & ~ts)
+        return 0
+    }
+
+    static func setSegmentBase(_ args: HypercallArguments) -> Int64 {
+        let base = args.a1
+        guard VirtualAddress.isCanonical(base) else { return Errno.EINVAL }
+        switch Int32(truncatingIfNeeded: args.a0) {
+        case SEGBASE_FS:
+            PV.current.vcpu.fsBase = base
+            CPU.writeMSR(MSR.fsBase, base)
+        case SEGBASE_GS_USER:
+            PV.current.vcpu.gsBaseUser = base
+            CPU.writeMSR(MSR.kernelGSBase, base)  // the inactive base while the kernel runs
+        case SEGBASE_GS_KERNEL:
+            PV.current.vcpu.gsBaseKernel = base
+            CPU.writeMSR(MSR.gsBase, base)
+        default:
+            return Errno.EINVAL
+        }
+        return 0
+    }
+
+    /// The assists Xen offers a 64-bit PV guest.
+    static let validAssists: UInt64 = (1 << 2) | (1 << 4) | (1 << 5) | (1 << 32)
+
+    static func vmAssist(_ args: HypercallArguments) -> Int64 {
+        guard args.a1 < 64, validAssists & (1 << args.a1) != 0 else { return Errno.EINVAL }
+        switch Int32(truncatingIfNeeded: args.a0) {
+        case VMASST_CMD_enable: PV.current.vmAssist |= 1 << args.a1
+        case VMASST_CMD_disable: PV.current.vmAssist &= ~(1 << args.a1)
+        default: return Errno.ENOSYS
+        }
+        return 0
+    }
+
+    static func vcpuOp(_ args: HypercallArguments) -> Int64 {
+        let vcpuID = args.a1
+        guard vcpuID < 1 else { return Errno.ENOENT }  // one vCPU until the scheduler issue
+        switch Int32(truncatingIfNeeded: args.a0) {
+        case VCPUOP_is_up:
+            return 1
+        case VCPUOP_get_runstate_info:
+            var info = vcpu_runstate_info()
+            info.state = RUNSTATE_running
+            info.state_entry_time = 0
+            return GuestMemory.write(info, to: args.a2) ? 0 : Errno.EFAULT
+        case VCPUOP_register_vcpu_info:
+            guard let request = GuestMemory.read(vcpu_register_vcpu_info.self, at: args.a2) else { return Errno.EFAULT }
+            guard UInt64(request.offset) + 64 <= 4096 else { return Errno.EINVAL }
+            guard PV.current.owns(frame: request.mfn) else { return Errno.EINVAL }
+            let newAddress = request.mfn << 12 + UInt64(request.offset)
+            let old = DirectMap.pointer(to: PV.current.vcpu.vcpuInfoMachineAddress, as: UInt8.self)
+            DirectMap.pointer(to: newAddress, as: UInt8.self).update(from: old, count: 64)
+            PV.current.vcpu.vcpuInfoMachineAddress = newAddress
+            return 0
+        default:
+            return Errno.ENOSYS
+        }
+    }
+}

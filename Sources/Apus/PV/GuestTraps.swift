@@ -1,0 +1,229 @@
+// What happens when a PV guest traps into Apus: a hypercall, a system call from its user
+// space, an exception, or an instruction Apus emulates. Anything the guest registered a
+// handler for is bounced to it (BounceFrame); a fault it cannot take crashes the domain,
+// which for dom0 means the machine, with a report like Xen's. Never an Apus crash.
+import ApusCore
+import ApusPublic
+import ArchX86
+
+enum GuestTraps {
+    static let syscallVector = 0x100
+    static let compatSyscallVector = 0x101
+
+    static func handle(_ frame: TrapFrame) {
+        let vector = frame.vector
+        switch vector {
+        case syscallVector:
+            if PV.current.vcpu.inKernelMode {
+                Hypercalls.dispatch(frame)
+            } else {
+                bounceSyscall(frame)
+            }
+        case compatSyscallVector:
+            bounce(frame, vector: 13, errorCode: 0)
+        case 6 where emulateForcedCPUID(frame):
+            return
+        case 13:
+            generalProtection(frame)
+        case 14:
+            let address = CPU.cr2
+            DirectMap.pointer(to: PV.current.vcpu.vcpuInfoMachineAddress + 24, as: UInt64.self).pointee = address
+            bounce(frame, vector: 14, errorCode: frame.errorCode)
+        case 8, 10, 11, 12, 17, 21:
+            bounce(frame, vector: vector, errorCode: frame.errorCode)
+        default:
+            bounce(frame, vector: vector, errorCode: nil)
+        }
+    }
+
+    /// `int n` from the guest raises #GP when the IDT gate's DPL is 0 (all of Apus's are):
+    /// if the guest's own trap table allows `int n` from its current ring, deliver vector n
+    /// as the CPU would have (after the instruction). QEMU 7.2 reports the error code as
+    /// n*16+2, so the instruction is decoded rather than trusting the code.
+    static func generalProtection(_ frame: TrapFrame) {
+        if frame.errorCode & 3 == 2, let opcode = readGuestBytes(frame.rip, 2), opcode.0 == 0xCD {
+            let vector = Int(opcode.1)
+            let entry = PV.current.vcpu.traps[vector]
+            let ring = PV.current.vcpu.inKernelMode ? 1 : 3
+            if entry.isSet && entry.dpl >= ring {
+                frame.rip = frame.rip &+ 2
+                bounce(frame, vector: vector, errorCode: nil, softwareInterrupt: true)
+                return
+            }
+            // Not allowed: a #GP whose error code names the gate, as hardware gives it.
+            bounce(frame, vector: 13, errorCode: UInt64(vector) << 3 | 2)
+            return
+        }
+        bounce(frame, vector: 13, errorCode: frame.errorCode)
+    }
+
+    static func readGuestBytes(_ address: UInt64, _ count: Int) -> (UInt8, UInt8)? {
+        var bytes = InlineArray<2, UInt8>(repeating: 0)
+        let ok = withUnsafeMutableBytes(of: &bytes) {
+            GuestMemory.read(UnsafeMutableRawPointer($0.baseAddress!), from: address, count: count)
+        }
+        return ok ? (bytes[0], bytes[1]) : nil
+    }
+
+    /// Xen's forced-emulation prefix (ud2; .ascii "xen") before `cpuid`: Apus answers with
+    /// its CPUID policy. Works before the guest has a trap table, as on Xen.
+    static func emulateForcedCPUID(_ frame: TrapFrame) -> Bool {
+        var bytes = InlineArray<7, UInt8>(repeating: 0)
+        let ok = withUnsafeMutableBytes(of: &bytes) {
+            GuestMemory.read(UnsafeMutableRawPointer($0.baseAddress!), from: frame.rip, count: 7)
+        }
+        guard ok, bytes[0] == 0x0F, bytes[1] == 0x0B, bytes[2] == 0x78, bytes[3] == 0x65, bytes[4] == 0x6E,
+              bytes[5] == 0x0F, bytes[6] == 0xA2 else { return false }
+        let result = CPUIDPolicy.guestView(leaf: UInt32(truncatingIfNeeded: frame.rax),
+                                           subleaf: UInt32(truncatingIfNeeded: frame.rcx))
+        frame.rax = UInt64(result.eax)
+        frame.rbx = UInt64(result.ebx)
+        frame.rcx = UInt64(result.ecx)
+        frame.rdx = UInt64(result.edx)
+        frame.rip = frame.rip &+ 7
+        return true
+    }
+
+    /// A system call from guest user space goes to the kernel's syscall callback, in
+    /// kernel mode, on its kernel stack.
+    static func bounceSyscall(_ frame: TrapFrame) {
+        let callback = PV.current.vcpu.callbacks.syscall
+        deliver(frame, request: BounceRequest(handler: callback, masksEvents: PV.current.vcpu.callbacks.syscallMasksEvents),
+                what: "system call")
+    }
+
+    static func bounce(_ frame: TrapFrame, vector: Int, errorCode: UInt64?, softwareInterrupt: Bool = false) {
+        let entry = PV.current.vcpu.traps[vector]
+        deliver(frame, request: BounceRequest(handler: entry.address, errorCode: errorCode, masksEvents: entry.masksEvents),
+                what: ExceptionNames.name(vector), vector: vector)
+    }
+
+    static func deliver(_ frame: TrapFrame, request: BounceRequest, what: StaticString, vector: Int = -1) {
+        let vcpu = PV.current.vcpu
+        let interrupted = InterruptedContext(rip: frame.rip, cs: frame.cs, rflags: frame.rflags, rsp: frame.rsp,
+                                             ss: frame.ss, rcx: frame.rcx, r11: frame.r11)
+        let made: BounceFrame
+        do throws(BounceError) {
+            made = try Bounce.make(interrupted: interrupted, inKernelMode: vcpu.inKernelMode,
+                                   kernelStackPointer: vcpu.kernelStackPointer, upcallMask: PV.current.upcallMask,
+                                   iopl: vcpu.iopl, request: request)
+        } catch {
+            crashDomain(frame, what: what, vector: vector, reason: error)
+        }
+        if made.switchesToKernelMode { GuestMode.switchToKernel() }
+        var words = made.words
+        let written = withUnsafeMutableBytes(of: &words) {
+            GuestMemory.write(UnsafeRawPointer($0.baseAddress!), to: made.stackPointer, count: made.wordCount * 8)
+        }
+        guard written else { crashDomain(frame, what: what, vector: vector, reason: .badStack(made.stackPointer)) }
+        PV.current.upcallMask = made.upcallMaskAfter
+        frame.rip = made.resume.rip
+        frame.cs = made.resume.cs
+        frame.rflags = made.resume.rflags
+        frame.rsp = made.resume.rsp
+        frame.ss = made.resume.ss
+    }
+
+    /// dom0 cannot survive a fault it has no handler for: report it as Xen does, then the
+    /// fatal-error rule for the machine.
+    static func crashDomain(_ frame: TrapFrame, what: StaticString, vector: Int, reason: BounceError) -> Never {
+        Log.always { c in
+            c.write("d0v0 unhandled "); c.write(what)
+            if vector >= 0 { c.write(" (vector "); c.write(decimal: vector); c.write(")") }
+            switch reason {
+            case .noHandler: c.write(": the guest registered no handler for it")
+            case .badStack(let sp): c.write(": its stack "); c.write(hex0x: sp); c.write(" cannot be written")
+            }
+        }
+        Log.always { c in
+            c.write("RIP:    "); c.write(hex: frame.cs, minimumDigits: 4); c.write(":[<"); c.write(hex: frame.rip, minimumDigits: 16)
+            c.write(">]   RFLAGS: "); c.write(hex: frame.rflags, minimumDigits: 16)
+            c.write(PV.current.vcpu.inKernelMode ? "   CONTEXT: pv guest kernel" : "   CONTEXT: pv guest user")
+        }
+        var line = RegisterLine()
+        var column = 0
+        frame.forEachRegister { name, value in
+            line.add(name, value); column += 1
+            if column == 3 { line.flush(); column = 0 }
+        }
+        line.flush()
+        Log.always { c in c.write("error code: "); c.write(hex: frame.errorCode, minimumDigits: 4); c.write("   cr2: "); c.write(hex: CPU.cr2, minimumDigits: 16) }
+        panic("Hardware Dom0 crashed: rebooting machine in 5 seconds.")
+    }
+}
+
+/// HYPERVISOR_iret: reads the iret_context on the guest stack and resumes from it.
+enum GuestIret {
+    static func perform(_ frame: TrapFrame) {
+        var words = InlineArray<9, UInt64>(repeating: 0)
+        let ok = withUnsafeMutableBytes(of: &words) {
+            GuestMemory.read(UnsafeMutableRawPointer($0.baseAddress!), from: frame.rsp, count: 72)
+        }
+        guard ok else {
+            GuestTraps.crashDomain(frame, what: "iret", vector: -1, reason: .badStack(frame.rsp))
+        }
+        let result = Iret.decode(words, iopl: PV.current.vcpu.iopl)
+        if result.toUserMode && PV.current.vcpu.inKernelMode { GuestMode.switchToUser() }
+        frame.rax = result.rax
+        frame.rip = result.rip
+        frame.cs = result.cs
+        frame.rflags = result.rflags
+        frame.rsp = result.rsp
+        frame.ss = result.ss
+        if let rcx = result.rcx { frame.rcx = rcx }
+        if let r11 = result.r11 { frame.r11 = r11 }
+        PV.current.upcallMask = result.upcallMask
+    }
+}
+
+/// Switching a PV vCPU between its kernel and user halves: page tables and GS bases.
+enum GuestMode {
+    static func switchToKernel() {
+        guard !PV.current.vcpu.inKernelMode else { return }
+        PV.current.vcpu.inKernelMode = true
+        CPU.writeCR3(PV.current.vcpu.kernelTableFrame << 12)
+        CPU.writeMSR(MSR.gsBase, PV.current.vcpu.gsBaseKernel)
+        CPU.writeMSR(MSR.kernelGSBase, PV.current.vcpu.gsBaseUser)
+    }
+
+    static func switchToUser() {
+        guard PV.current.vcpu.inKernelMode else { return }
+        PV.current.vcpu.inKernelMode = false
+        // Without a user table the kernel's serves both halves (as on Xen before one is set).
+        let table = PV.current.vcpu.userTableFrame != 0 ? PV.current.vcpu.userTableFrame : PV.current.vcpu.kernelTableFrame
+        CPU.writeCR3(table << 12)
+        CPU.writeMSR(MSR.gsBase, PV.current.vcpu.gsBaseUser)
+        CPU.writeMSR(MSR.kernelGSBase, PV.current.vcpu.gsBaseKernel)
+    }
+}
+
+/// What CPUID tells a PV guest: the host's answer with the features a ring-3 kernel
+/// cannot use hidden, the hypervisor bit set, and Xen's leaves at 0x40000000.
+enum CPUIDPolicy {
+    static func guestView(leaf: UInt32, subleaf: UInt32) -> CPU.CPUIDResult {
+        if leaf >= 0x4000_0000 && leaf < 0x4000_0100 { return xenLeaf(leaf) }
+        var r = CPU.cpuid(leaf, subleaf)
+        switch leaf {
+        case 1:
+            r.ecx &= ~((1 << 5) | (1 << 3) | (1 << 21) | (1 << 24))  // vmx, monitor, x2apic, tsc-deadline
+            r.ecx |= 1 << 31                                          // hypervisor
+        case 7 where subleaf == 0:
+            r.ebx &= ~((1 << 7) | (1 << 20))                          // smep, smap: Apus's business
+        case 0x8000_0001:
+            r.ecx &= ~(1 << 2)                                        // svm
+        default:
+            break
+        }
+        return r
+    }
+
+    /// "XenVMMXenVMM", max leaf 0x40000002; version 4.17; one hypercall page, MSR 0x40000000.
+    static func xenLeaf(_ leaf: UInt32) -> CPU.CPUIDResult {
+        switch leaf {
+        case 0x4000_0000: return CPU.CPUIDResult(eax: 0x4000_0002, ebx: 0x566E_6558, ecx: 0x65584D4D, edx: 0x4D4D_566E)
+        case 0x4000_0001: return CPU.CPUIDResult(eax: 4 << 16 | 17, ebx: 0, ecx: 0, edx: 0)
+        case 0x4000_0002: return CPU.CPUIDResult(eax: 1, ebx: 0x4000_0000, ecx: 0, edx: 0)
+        default: return CPU.CPUIDResult(eax: 0, ebx: 0, ecx: 0, edx: 0)
+        }
+    }
+}

@@ -1,0 +1,203 @@
+// memory_op, update_va_mapping, mmuext_op and the first grant-table queries: the
+// start-of-day memory operations a PV kernel makes.
+//
+// The protection rule in force from the start (the full PV page-type system comes with
+// the memory issue): a domain maps only frames it owns, never maps one of its page-table
+// frames writable, and never touches Apus's L4 slots, which Apus fills itself. A frame's
+// page-table level lives in its FrameInfo.typeInfo (0 = ordinary memory, 1-4 = Ln).
+import ApusCore
+import ApusPublic
+import ArchX86
+
+enum PageTypes {
+    static func level(of frame: UInt64) -> Int {
+        guard frame < UInt64(Memory.allocator.frameTable.count) else { return 0 }
+        return Int(Memory.allocator.frameTable[Int(frame)].typeInfo & 7)
+    }
+
+    static func setLevel(_ level: Int, of frame: UInt64) {
+        guard frame < UInt64(Memory.allocator.frameTable.count) else { return }
+        Memory.allocator.frameTable[Int(frame)].typeInfo = UInt64(level)
+    }
+
+    static func owner(of frame: UInt64) -> UInt16? {
+        guard frame < UInt64(Memory.allocator.frameTable.count) else { return nil }
+        return Memory.allocator.frameTable[Int(frame)].owner
+    }
+
+    static func isOwnedByCurrent(_ frame: UInt64) -> Bool { owner(of: frame) == PV.current.id }
+
+    /// May the current domain put `entry` in one of its L1 tables?
+    static func validateL1(_ entry: UInt64) -> Bool {
+        let pte = PageTableEntry(raw: entry)
+        guard pte.isPresent else { return true }
+        guard entry & 0x7FF0_0000_0000_0000 == 0 else { return false }   // reserved/ignored high bits
+        let frame = pte.physicalAddress >> 12
+        guard isOwnedByCurrent(frame) || frame == PV.current.sharedInfoFrame else { return false }
+        if pte.isWritable && level(of: frame) != 0 { return false }      // page tables stay read-only
+        return true
+    }
+
+    /// The machine address of the L1 entry that maps `virtual` under L4 `root`, or nil.
+    static func l1EntryAddress(for virtual: UInt64, root: UInt64) -> UInt64? {
+        var table = root
+        var level = 4
+        while level > 1 {
+            let index = UInt64(VirtualAddress.index(virtual, level: level))
+            let entry = PageTableEntry(raw: DirectMap.pointer(to: table << 12 + index * 8, as: UInt64.self).pointee)
+            guard entry.isPresent, !entry.isLargePage else { return nil }
+            table = entry.physicalAddress >> 12
+            level -= 1
+        }
+        return table << 12 + UInt64(VirtualAddress.index(virtual, level: 1)) * 8
+    }
+}
+
+enum MemoryHypercalls {
+    static let domidSelf: UInt16 = 0x7FF0
+
+    static func memoryOp(_ args: HypercallArguments) -> Int64 {
+        let domain = PV.current
+        switch Int32(truncatingIfNeeded: args.a0 & 0x3F) {
+        case XENMEM_maximum_ram_page:
+            return Int64(Memory.map.usableFrameEnd)
+        case XENMEM_current_reservation, XENMEM_maximum_reservation:
+            guard let domid = GuestMemory.read(UInt16.self, at: args.a1) else { return Errno.EFAULT }
+            guard domid == domidSelf || domid == domain.id else { return Errno.ESRCH }
+            return Int64(Int32(truncatingIfNeeded: args.a0 & 0x3F) == XENMEM_current_reservation
+                         ? domain.pageCount : domain.maximumPageCount)
+        case XENMEM_memory_map:
+            // A PV domain's pseudo-physical space: one RAM range of its pages.
+            guard var map = GuestMemory.read(xen_memory_map.self, at: args.a1) else { return Errno.EFAULT }
+            guard map.nr_entries >= 1 else { return Errno.EINVAL }
+            var entry = xen_e820_entry(addr: 0, size: domain.pageCount << 12, type: 1)
+            guard withUnsafeBytes(of: &entry, { GuestMemory.write($0.baseAddress!, to: map.buffer.p, count: 20) })
+            else { return Errno.EFAULT }
+            map.nr_entries = 1
+            return GuestMemory.write(map, to: args.a1) ? 0 : Errno.EFAULT
+        case XENMEM_machine_memory_map:
+            guard domain.isPrivileged else { return Errno.EPERM }
+            guard var map = GuestMemory.read(xen_memory_map.self, at: args.a1) else { return Errno.EFAULT }
+            var written: UInt32 = 0
+            var failed = false
+            Memory.map.forEachFirmwareRange { range in
+                guard !failed, written < map.nr_entries else { return }
+                var entry = xen_e820_entry(addr: range.base, size: range.length, type: range.type.e820Type)
+                let ok = withUnsafeBytes(of: &entry) {
+                    GuestMemory.write($0.baseAddress!, to: map.buffer.p &+ UInt64(written) * 20, count: 20)
+                }
+                if ok { written += 1 } else { failed = true }
+            }
+            guard !failed else { return Errno.EFAULT }
+            map.nr_entries = written
+            return GuestMemory.write(map, to: args.a1) ? 0 : Errno.EFAULT
+        default:
+            return Errno.ENOSYS
+        }
+    }
+
+    static func updateVAMapping(_ args: HypercallArguments) -> Int64 {
+        let virtual = args.a0, entry = args.a1, flags = args.a2
+        guard GuestAddress.isAccessible(virtual, length: 1) else { return Errno.EINVAL }
+        guard let slot = PageTypes.l1EntryAddress(for: virtual, root: PV.current.vcpu.kernelTableFrame) else {
+            return Errno.EINVAL
+        }
+        guard PageTypes.validateL1(entry) else { return Errno.EINVAL }
+        // A 64-bit PV kernel runs in ring 3: its mappings must be user-accessible.
+        let value = PageTableEntry(raw: entry).isPresent ? entry | PageTableEntry.user : entry
+        DirectMap.pointer(to: slot, as: UInt64.self).pointee = value
+        flush(flags: flags, virtual: virtual)
+        return 0
+    }
+
+    static func flush(flags: UInt64, virtual: UInt64) {
+        switch Int32(truncatingIfNeeded: flags & UInt64(UVMF_FLUSHTYPE_MASK)) {
+        case UVMF_INVLPG: CPU.invalidatePage(virtual)
+        case UVMF_TLB_FLUSH: CPU.writeCR3(CPU.cr3)
+        default: break
+        }
+    }
+
+    static func mmuextOp(_ args: HypercallArguments) -> Int64 {
+        let list = args.a0, count = args.a1 & 0x7FFF_FFFF, doneAddress = args.a2
+        var done: UInt64 = 0
+        var result: Int64 = 0
+        while done < count {
+            guard let op = GuestMemory.read(mmuext_op.self, at: list &+ done &* 24) else { result = Errno.EFAULT; break }
+            result = perform(op)
+            if result != 0 { break }
+            done += 1
+        }
+        if doneAddress != 0, !GuestMemory.write(UInt32(truncatingIfNeeded: done), to: doneAddress) { return Errno.EFAULT }
+        return result
+    }
+
+    static func perform(_ op: mmuext_op) -> Int64 {
+        let frame = op.arg1.mfn
+        switch Int32(bitPattern: op.cmd) {
+        case MMUEXT_PIN_L1_TABLE, MMUEXT_PIN_L2_TABLE, MMUEXT_PIN_L3_TABLE, MMUEXT_PIN_L4_TABLE:
+            guard PageTypes.isOwnedByCurrent(frame) else { return Errno.EINVAL }
+            let level = Int(op.cmd) + 1
+            let existing = PageTypes.level(of: frame)
+            guard existing == 0 || existing == level else { return Errno.EINVAL }
+            if level == 4 { installHypervisorSlots(l4: frame) }
+            PageTypes.setLevel(level, of: frame)
+            return 0
+        case MMUEXT_UNPIN_TABLE:
+            guard PageTypes.isOwnedByCurrent(frame), PageTypes.level(of: frame) != 0 else { return Errno.EINVAL }
+            return 0
+        case MMUEXT_NEW_BASEPTR:
+            guard PageTypes.isOwnedByCurrent(frame), PageTypes.level(of: frame) == 4 else { return Errno.EINVAL }
+            PV.current.vcpu.kernelTableFrame = frame
+            if PV.current.vcpu.inKernelMode { CPU.writeCR3(frame << 12) }
+            return 0
+        case MMUEXT_NEW_USER_BASEPTR:
+            guard frame == 0 || (PageTypes.isOwnedByCurrent(frame) && PageTypes.level(of: frame) == 4) else {
+                return Errno.EINVAL
+            }
+            PV.current.vcpu.userTableFrame = frame
+            return 0
+        case MMUEXT_TLB_FLUSH_LOCAL, MMUEXT_TLB_FLUSH_MULTI, MMUEXT_TLB_FLUSH_ALL:
+            CPU.writeCR3(CPU.cr3)
+            return 0
+        case MMUEXT_INVLPG_LOCAL, MMUEXT_INVLPG_MULTI, MMUEXT_INVLPG_ALL:
+            CPU.invalidatePage(op.arg1.linear_addr)
+            return 0
+        default:
+            return Errno.ENOSYS
+        }
+    }
+
+    /// Apus's own L4 entries (its slot of the address space) in a guest's top table, so
+    /// that traps and hypercalls find Apus mapped whatever the guest has loaded.
+    static func installHypervisorSlots(l4 frame: UInt64) {
+        let guest = DirectMap.pointer(to: frame << 12, as: UInt64.self)
+        let apus = DirectMap.pointer(to: HypervisorPageTables.rootFrame << 12, as: UInt64.self)
+        for slot in 256..<272 { guest[slot] = apus[slot] }
+    }
+
+    static func mmuUpdate(_ args: HypercallArguments) -> Int64 { Errno.ENOSYS }
+
+    static func grantTableOp(_ args: HypercallArguments) -> Int64 {
+        switch Int32(truncatingIfNeeded: args.a0) {
+        case GNTTABOP_query_size:
+            guard var query = GuestMemory.read(gnttab_query_size.self, at: args.a1) else { return Errno.EFAULT }
+            if query.dom == domidSelf || query.dom == PV.current.id {
+                query.nr_frames = 1
+                query.max_nr_frames = 64
+                query.status = Int16(GNTST_okay)
+            } else {
+                query.status = Int16(GNTST_bad_domain)
+            }
+            return GuestMemory.write(query, to: args.a1) ? 0 : Errno.EFAULT
+        case GNTTABOP_set_version:
+            guard var request = GuestMemory.read(gnttab_set_version.self, at: args.a1) else { return Errno.EFAULT }
+            let asked = request.version
+            request.version = 1
+            guard GuestMemory.write(request, to: args.a1) else { return Errno.EFAULT }
+            return asked == 1 ? 0 : Errno.EINVAL
+        default:
+            return Errno.ENOSYS
+        }
+    }
+}

@@ -1,0 +1,67 @@
+// xen_version: Apus implements Xen's 4.17 interface and says so (Debian's tools pick
+// their directory from it), and names itself in the extra-version and compile strings.
+import ApusCore
+import ApusPublic
+import ArchX86
+
+enum VersionHypercall {
+    static let extraVersion: StaticString = "-apus"
+    static let capabilities: StaticString = "xen-3.0-x86_64"
+    static let changeset: StaticString = "Apus 0.1.0"
+    static let compiler: StaticString = "Embedded Swift 6.3"
+    static let compiledBy: StaticString = "apus"
+    static let compileDomain: StaticString = ""
+    static let compileDate: StaticString = "unknown"
+
+    static func perform(_ args: HypercallArguments) -> Int64 {
+        let out = args.a1
+        switch Int32(truncatingIfNeeded: args.a0) {
+        case XENVER_version:
+            return Int64(ApusVersion.xenInterfaceMajor << 16 | ApusVersion.xenInterfaceMinor)
+        case XENVER_extraversion:
+            return GuestMemory.writeFixedString(extraVersion, to: out, length: Int(XEN_EXTRAVERSION_LEN)) ? 0 : Errno.EFAULT
+        case XENVER_compile_info:
+            guard GuestAddress.isAccessible(out, length: 144),
+                  GuestMemory.writeFixedString(compiler, to: out, length: 64),
+                  GuestMemory.writeFixedString(compiledBy, to: out + 64, length: 16),
+                  GuestMemory.writeFixedString(compileDomain, to: out + 80, length: 32),
+                  GuestMemory.writeFixedString(compileDate, to: out + 112, length: 32) else { return Errno.EFAULT }
+            return 0
+        case XENVER_capabilities:
+            return GuestMemory.writeFixedString(capabilities, to: out, length: Int(XEN_CAPABILITIES_LEN)) ? 0 : Errno.EFAULT
+        case XENVER_changeset:
+            return GuestMemory.writeFixedString(changeset, to: out, length: Int(XEN_CHANGESET_LEN)) ? 0 : Errno.EFAULT
+        case XENVER_platform_parameters:
+            return GuestMemory.write(GuestAddress.hypervisorStart, to: out) ? 0 : Errno.EFAULT
+        case XENVER_get_features:
+            guard var info = GuestMemory.read(xen_feature_info.self, at: out) else { return Errno.EFAULT }
+            info.submap = info.submap_idx == 0 ? PVFeatures.submap0(privileged: PV.current.isPrivileged) : 0
+            return GuestMemory.write(info, to: out) ? 0 : Errno.EFAULT
+        case XENVER_pagesize:
+            return 4096
+        case XENVER_guest_handle:
+            // dom0's handle (a UUID) is all zeroes, as on Xen.
+            return GuestMemory.writeFixedBytes(UnsafeRawBufferPointer(start: nil, count: 0), to: out, length: 17) ? 0 : Errno.EFAULT
+        case XENVER_commandline:
+            guard PV.current.isPrivileged else { return Errno.EPERM }
+            let text = BootCommandLine.text
+            let bytes = UnsafeRawBufferPointer(start: text.base, count: text.count)
+            return GuestMemory.writeFixedBytes(bytes, to: out, length: Int(XEN_COMMANDLINE_LEN)) ? 0 : Errno.EFAULT
+        case XENVER_build_id:
+            return Errno.result(XEN_ENODATA)
+        default:
+            return Errno.ENOSYS
+        }
+    }
+}
+
+/// XENFEAT_* bits Apus offers a 64-bit PV guest (submap 0).
+enum PVFeatures {
+    static func submap0(privileged: Bool) -> UInt32 {
+        var bits: UInt32 = 1 << 5       // mmu_pt_update_preserve_ad
+        bits |= 1 << 4                  // pae_pgdir_above_4gb
+        bits |= 1 << 7                  // gnttab_map_avail_bits
+        if privileged { bits |= 1 << 11 }  // dom0
+        return bits
+    }
+}
