@@ -41,3 +41,17 @@ public enum StartOfDay {
         return (bytes, length)
     }
 }
+
+/// The runtime's scratch memory (8 KiB, page-aligned, zeroed at start): argument
+/// buffers for hypercalls that copy strings or tables out. One user at a time.
+public enum Scratch {
+    public static let size = 8192
+    public static var bytes: UnsafeMutablePointer<UInt8> { xg_scratch_address()! }
+    public static var raw: UnsafeMutableRawPointer { UnsafeMutableRawPointer(bytes) }
+
+    /// Zeroes the first count bytes and returns the buffer.
+    public static func cleared(_ count: Int = size) -> UnsafeMutableRawPointer {
+        for index in 0..<count { bytes[index] = 0 }
+        return raw
+    }
+}

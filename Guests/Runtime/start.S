@@ -83,6 +83,12 @@ xen_entry_rsp:      .quad 0
     .balign 16
     .globl xg_console_buffer
 xg_console_buffer:  .skip 256
+    /* Scratch buffers for hypercall arguments (strings, memory maps): 8 KiB. */
     .balign 4096
+    .globl xg_scratch
+xg_scratch:         .skip 8192
+    /* A page whose mapping a guest may replace (update_va_mapping) to look at a frame. */
+    .globl xg_map_window
+xg_map_window:      .skip 4096
 guest_stack:        .skip 32768
 guest_stack_top:

@@ -21,6 +21,8 @@ extern uint8_t hypercall_page[4096];
 extern uint64_t xen_start_info_va;   /* rsi on entry: the start_info's virtual address */
 extern uint64_t xen_entry_rsp;       /* rsp on entry: top of the hypervisor's boot stack */
 extern uint8_t xg_console_buffer[256];
+extern uint8_t xg_scratch[8192];      /* page-aligned scratch memory for arguments */
+extern uint8_t xg_map_window[4096];   /* a page-aligned page a guest may remap */
 extern uint8_t guest_image_start[1];  /* first byte of the loaded image (linker script) */
 extern uint8_t guest_image_end[1];    /* one past its last byte (end of .bss) */
 
@@ -109,6 +111,8 @@ XG_INLINE int64_t HYPERVISOR_vm_assist(uint32_t cmd, uint32_t type) {
 
 /* Addresses of start.S symbols, for Swift (which cannot take the address of a C array). */
 XG_INLINE uint8_t *xg_console_buffer_address(void) { return xg_console_buffer; }
+XG_INLINE uint8_t *xg_scratch_address(void) { return xg_scratch; }
+XG_INLINE uint64_t xg_map_window_address(void) { return (uint64_t)xg_map_window; }
 XG_INLINE uint64_t xg_image_start(void) { return (uint64_t)guest_image_start; }
 XG_INLINE uint64_t xg_image_end(void) { return (uint64_t)guest_image_end; }
 XG_INLINE uint64_t xg_hypercall_page(void) { return (uint64_t)hypercall_page; }

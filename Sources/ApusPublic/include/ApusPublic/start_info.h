@@ -31,12 +31,17 @@
 
 #include "xen_types.h"
 
-/* start_info.magic for a 64-bit PV guest: "xen-<interface version>-<platform>". */
-#define XEN_START_INFO_MAGIC "xen-3.0-x86_64"
+/*
+ * start_info.magic for a 64-bit PV guest: "xen-<interface version>-<platform>". Xen 4.17
+ * appends "p" (XEN_START_INFO_MAGIC_PAE) when the kernel's XEN_ELFNOTE_PAE_MODE note
+ * says "yes", even for a 64-bit kernel; guests compare only the prefix.
+ */
+#define XEN_START_INFO_MAGIC     "xen-3.0-x86_64"
+#define XEN_START_INFO_MAGIC_PAE "xen-3.0-x86_64p"
 /* Guaranteed padding after the last bootstrap element (rule 5). */
-#define XEN_START_PADDING_BYTES (512 * 1024)
+#define XEN_START_PADDING_BYTES 0x80000  /* 512 KiB */
 /* The initial virtual region ends on a multiple of this (rule 1). */
-#define XEN_START_REGION_ALIGN  (4 * 1024 * 1024)
+#define XEN_START_REGION_ALIGN  0x400000 /* 4 MiB */
 
 /* start_info.flags */
 #define SIF_PRIVILEGED      (1 << 0) /* may use privileged hypercalls (dom0) */
