@@ -24,6 +24,7 @@
  * values, hence 256 KiB; the log reports the high-water mark. */
 #define BOOT_STACK_SIZE      0x40000
 #define IST_STACK_SIZE       0x2000
+#define GUEST_ENTRY_STACK_SIZE 0x8000
 
 /* The console ring (Xen: "Allocated console ring of 16 KiB"). */
 #define CONSOLE_RING_SIZE    0x4000

@@ -54,3 +54,13 @@ apus_tss:
     .globl apus_command_line
 apus_command_line:
     .skip COMMAND_LINE_SIZE
+
+/* The stack the CPU switches to when a guest traps (TSS.RSP0) or makes a syscall:
+ * every hypercall and bounce runs on it. A guard page below catches overflows. */
+    .balign 4096
+    .globl apus_guest_stack_guard, apus_guest_stack_bottom, apus_guest_stack_top
+apus_guest_stack_guard:
+    .skip 4096
+apus_guest_stack_bottom:
+    .skip GUEST_ENTRY_STACK_SIZE
+apus_guest_stack_top:

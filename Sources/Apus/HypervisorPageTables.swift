@@ -3,7 +3,7 @@
 //
 //   image text       R-X  global, 4 KiB pages
 //   image rodata     R--  global, NX
-//   image data, bss  RW-  global, NX (less the guard page below the boot stack)
+//   image data, bss  RW-  global, NX (less the guard pages below the two stacks)
 //   symbol table     R--  global, NX
 //   direct map       RW-  NX, 2 MiB pages over all RAM and the 4 GiB below it; 2 MiB
 //                    chunks with no RAM in them (MMIO: APIC, IOAPIC, HPET) uncached
@@ -58,9 +58,12 @@ enum HypervisorPageTables {
         do throws(PagingError) {
             try mapImage(&mapper, from: ImageLayout.textStart, to: ImageLayout.textEnd, flags: g)
             try mapImage(&mapper, from: ImageLayout.rodataStart, to: ImageLayout.rodataEnd, flags: g | nx)
-            // Data and bss, less the boot stack's guard page.
-            try mapImage(&mapper, from: ImageLayout.dataStart, to: ImageLayout.stackGuardPage, flags: g | w | nx)
-            try mapImage(&mapper, from: ImageLayout.stackGuardPage + 4096, to: ImageLayout.dataEnd, flags: g | w | nx)
+            // Data and bss, less the guard pages below the two stacks (boot, guest entry).
+            let firstGuard = min(ImageLayout.stackGuardPage, ImageLayout.guestStackGuardPage)
+            let secondGuard = max(ImageLayout.stackGuardPage, ImageLayout.guestStackGuardPage)
+            try mapImage(&mapper, from: ImageLayout.dataStart, to: firstGuard, flags: g | w | nx)
+            try mapImage(&mapper, from: firstGuard + 4096, to: secondGuard, flags: g | w | nx)
+            try mapImage(&mapper, from: secondGuard + 4096, to: ImageLayout.dataEnd, flags: g | w | nx)
             try mapImage(&mapper, from: ImageLayout.symbolsStart, to: ImageLayout.imageEnd, flags: g | nx)
             let chunk = PageSize.size2M.bytes
             var physical: UInt64 = 0

@@ -115,6 +115,11 @@ func fatalTrap(_ frame: TrapFrame) -> Never {
             c.newline()
             c.write("Apus stack overflow: the boot stack ran into its guard page")
         }
+        if frame.vector == 8 && frame.rsp >= ImageLayout.guestStackGuardPage
+            && frame.rsp < ImageLayout.guestStackGuardPage + 4096 + 512 {
+            c.newline()
+            c.write("Apus stack overflow: the guest-entry stack ran into its guard page")
+        }
     }
 }
 
@@ -189,6 +194,7 @@ enum CallTrace {
         guard address & 7 == 0 else { return false }
         let inBootStack = address >= ImageLayout.bootStackBottom && address + 16 <= ImageLayout.bootStackTop
         let inISTStacks = address >= ImageLayout.istStacks && address + 16 <= ImageLayout.istStacksEnd
-        return inBootStack || inISTStacks
+        let inGuestStack = address >= ImageLayout.guestStackBottom && address + 16 <= ImageLayout.guestStackTop
+        return inBootStack || inISTStacks || inGuestStack
     }
 }

@@ -84,6 +84,9 @@ public enum ImageLayout {
     public static var bootStackBottom: UInt64 { x86_boot_stack_bottom() }
     public static var bootStackTop: UInt64 { x86_boot_stack_top() }
     public static var stackGuardPage: UInt64 { x86_apus_stack_guard() }
+    public static var guestStackGuardPage: UInt64 { x86_apus_guest_stack_guard() }
+    public static var guestStackBottom: UInt64 { x86_apus_guest_stack_bottom() }
+    public static var guestStackTop: UInt64 { x86_apus_guest_stack_top() }
     public static var symbolTable: UInt64 { x86_apus_symbol_table() }
     public static var symbolTableEnd: UInt64 { x86_apus_symbol_table_end() }
     public static var consoleRing: UInt64 { x86_apus_console_ring() }
