@@ -64,6 +64,23 @@ XG_INLINE int64_t xen_hypercall_raw(uint64_t nr, uint64_t a1, uint64_t a2, uint6
     return (int64_t)result;
 }
 
+/*
+ * A hypercall made with `syscall` directly, bypassing the hypercall page: lets a guest
+ * pass numbers no stub exists for (>= 128, or with upper bits set in rax). The page's
+ * stubs preserve rcx and r11 for the caller; here they are simply clobbered.
+ */
+XG_INLINE int64_t xen_syscall_raw(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3) {
+    register uint64_t r_a1 __asm__("rdi") = a1;
+    register uint64_t r_a2 __asm__("rsi") = a2;
+    register uint64_t r_a3 __asm__("rdx") = a3;
+    uint64_t result = nr;
+    __asm__ volatile("syscall"
+                     : "+a"(result), "+r"(r_a1), "+r"(r_a2), "+r"(r_a3)
+                     :
+                     : "memory", "rcx", "r11", "r8", "r9", "r10");
+    return (int64_t)result;
+}
+
 XG_INLINE int64_t HYPERVISOR_console_io(uint32_t cmd, uint32_t count, const void *buffer) {
     return XG_HYPERCALL(__HYPERVISOR_console_io, cmd, count, buffer, 0, 0);
 }
@@ -104,6 +121,9 @@ XG_INLINE int64_t HYPERVISOR_physdev_op(uint32_t cmd, void *arg) {
 }
 XG_INLINE int64_t HYPERVISOR_callback_op(uint32_t cmd, void *arg) {
     return XG_HYPERCALL(__HYPERVISOR_callback_op, cmd, arg, 0, 0, 0);
+}
+XG_INLINE int64_t HYPERVISOR_set_segment_base(uint32_t which, uint64_t base) {
+    return XG_HYPERCALL(__HYPERVISOR_set_segment_base, which, base, 0, 0, 0);
 }
 XG_INLINE int64_t HYPERVISOR_vm_assist(uint32_t cmd, uint32_t type) {
     return XG_HYPERCALL(__HYPERVISOR_vm_assist, cmd, type, 0, 0, 0);

@@ -42,7 +42,10 @@ struct callback_register {
 APUS_ABI_SIZE(struct callback_register, 16);
 APUS_ABI_OFFSET(struct callback_register, address, 8);
 
-/* Only the NMI callback can be unregistered; others give -EINVAL. */
+/*
+ * Only the NMI callback can be unregistered; others give -EINVAL. (Registering an
+ * unknown type gives -ENOSYS in Xen 4.17.)
+ */
 struct callback_unregister {
     uint16_t type;
     uint16_t _unused;
