@@ -13,6 +13,14 @@
 
 #include "xen_types.h"
 
+/*
+ * event_channel_op(cmd, arg): arg points at the command's structure below; IN fields
+ * are read first, OUT fields written back only on success. Errors every command shares:
+ * -EFAULT when arg cannot be read or written back, -ENOSYS for an unknown cmd (both
+ * checked against Xen 4.17 by the errno guest), -EINVAL for a port the domain does not
+ * have, -ESRCH for a domain that does not exist, -EPERM when naming another domain
+ * without the privilege to.
+ */
 #define EVTCHNOP_bind_interdomain 0
 #define EVTCHNOP_bind_virq        1
 #define EVTCHNOP_bind_pirq        2
@@ -83,7 +91,12 @@ struct evtchn_bind_ipi {
 };
 APUS_ABI_SIZE(struct evtchn_bind_ipi, 8);
 
-/* close, send and unmask take just a port. */
+/*
+ * close, send and unmask take just a port. close frees the port (an interdomain peer
+ * sees its end become unbound); send marks the peer (or, for IPI, the bound vCPU)
+ * pending; unmask clears the port's mask bit and, if it is pending, raises the upcall
+ * the guest would otherwise have missed while masked.
+ */
 struct evtchn_close  { evtchn_port_t port; };
 struct evtchn_send   { evtchn_port_t port; };
 struct evtchn_unmask { evtchn_port_t port; };
@@ -114,13 +127,20 @@ struct evtchn_bind_vcpu {
 };
 APUS_ABI_SIZE(struct evtchn_bind_vcpu, 8);
 
-/* Close every port of dom (DOMID_SELF or, privileged, another domain). */
+/*
+ * Close every port of dom (DOMID_SELF or, privileged, another domain). Used by a
+ * kexec'd or soft-reset kernel that inherits ports it knows nothing about.
+ */
 struct evtchn_reset {
     domid_t dom;
 };
 APUS_ABI_SIZE(struct evtchn_reset, 2);
 
-/* Switch to the FIFO ABI, giving the control block for one vCPU. */
+/*
+ * Switch to the FIFO ABI, giving the control block for one vCPU (a guest frame and
+ * offset). After this, pending state lives in guest-provided event arrays added with
+ * expand_array, priorities apply, and shared_info's bitmaps are no longer used.
+ */
 struct evtchn_init_control {
     uint64_t control_gfn;
     uint32_t offset;

@@ -11,6 +11,13 @@
 
 #include "xen_types.h"
 
+/*
+ * grant_table_op(cmd, args, count): args is an array of count structures of the cmd's
+ * type; the return value is 0 once all were processed (each carries its own GNTST_*
+ * status), -EFAULT when the array cannot be read or written back, -ENOSYS for an
+ * unknown cmd (Xen 4.17, errno guest). Asking about a missing domain is not a hypercall
+ * error: query_size returns 0 with status GNTST_bad_domain.
+ */
 #define GNTTABOP_map_grant_ref     0
 #define GNTTABOP_unmap_grant_ref   1
 #define GNTTABOP_setup_table       2  /* args: gnttab_setup_table */
@@ -55,7 +62,12 @@
 
 typedef uint32_t grant_ref_t;
 
-/* A version-1 grant entry, written by the granting guest, read by the hypervisor. */
+/*
+ * A version-1 grant entry, written by the granting guest, read by the hypervisor. The
+ * granting guest writes frame and domid first and flags last (with a write barrier);
+ * the hypervisor sets GTF_reading/GTF_writing while a mapping or copy is in progress,
+ * so the granter must not reuse the entry until both are clear.
+ */
 struct grant_entry_v1 {
     uint16_t flags;  /* GTF_* */
     domid_t  domid;  /* who may use it */
@@ -79,7 +91,10 @@ APUS_ABI_SIZE(struct gnttab_setup_table, 24);
 APUS_ABI_OFFSET(struct gnttab_setup_table, status, 8);
 APUS_ABI_OFFSET(struct gnttab_setup_table, frame_list, 16);
 
-/* How big the table is now and may become. IN: dom. OUT: the rest. */
+/*
+ * How big the table is now and may become. IN: dom. OUT: the rest. dom0 under Xen
+ * 4.17's defaults starts with 1 frame and may grow to 64 (errno guest).
+ */
 struct gnttab_query_size {
     domid_t  dom;
     uint16_t _pad;

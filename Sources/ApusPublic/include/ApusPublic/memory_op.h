@@ -10,6 +10,20 @@
 
 #include "xen_types.h"
 
+/*
+ * Facts the memmap guest checked against Xen 4.17 for a PV dom0 (Apus must match):
+ *  - maximum_ram_page is one past the highest RAM frame (the host's max_page), and
+ *    machphys_mapping.max_mfn is that minus one;
+ *  - maximum_gpfn of a PV domain is shared_info.arch.max_pfn, which the guest keeps
+ *    (0 at boot);
+ *  - memory_map gives -ENOSYS for a PV dom0 (no pseudo-physical map is kept for it;
+ *    the guest assumes nr_pages of RAM from 0);
+ *  - machine_memory_map: a NULL buffer is a size query (returns 0, sets nr_entries);
+ *    too little room is -EINVAL with nr_entries untouched; an unwritable buffer is
+ *    -EFAULT;
+ *  - current_reservation of a missing domain is -ESRCH; a NULL domid pointer -EFAULT;
+ *    an unknown op -ENOSYS.
+ */
 #define MEMOP_CMD_MASK     0x3f
 #define MEMOP_EXTENT_SHIFT 6
 

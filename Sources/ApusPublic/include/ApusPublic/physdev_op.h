@@ -39,6 +39,12 @@
 #define PHYSDEVOP_release_msix      31
 #define PHYSDEVOP_pci_device_reset  32
 
+/*
+ * Errors shared by all physdev commands: -EFAULT for an unreadable argument (Xen 4.17,
+ * errno guest), -ENOSYS for an unknown command, -EPERM for a domain without access to
+ * the device or IRQ named.
+ */
+
 #ifndef __ASSEMBLY__
 
 /* The I/O privilege level the guest kernel gets (0..3; 1 lets ring 1+ do port I/O). */
