@@ -52,6 +52,9 @@ SECTIONS
 
     __rodata_start = .;
     .rodata : AT(ADDR(.rodata) - IMAGE_VIRT_OFFSET) {
+        __build_id_note = .;
+        KEEP(*(.note.gnu.build-id))
+        __build_id_note_end = .;
         *(.rodata .rodata.*)
         *(.got .got.plt)
         *(.eh_frame_hdr)

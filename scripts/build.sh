@@ -48,7 +48,7 @@ done
 "$CLANG" -E -P -x c -I boot linker/apus.ld.S -o "$OBJ/apus.ld"
 
 link() { # link SYMBOLS_OBJECT OUTPUT
-    "$LLD" -nostdlib -static -T "$OBJ/apus.ld" --gc-sections --no-undefined \
+    "$LLD" -nostdlib -static -T "$OBJ/apus.ld" --gc-sections --no-undefined --build-id=sha1 \
         -z max-page-size=4096 -Map "$OUT/apus.map" "${objects[@]}" "$1" -o "$2"
 }
 

@@ -85,6 +85,17 @@ public enum ImageLayout {
     public static var bootStackTop: UInt64 { x86_boot_stack_top() }
     public static var stackGuardPage: UInt64 { x86_apus_stack_guard() }
     public static var guestStackGuardPage: UInt64 { x86_apus_guest_stack_guard() }
+    /// The descriptor bytes of the image's GNU build-id note (empty if it has none).
+    public static var buildID: UnsafeRawBufferPointer {
+        let start = x86___build_id_note(), end = x86___build_id_note_end()
+        guard end >= start + 16 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        let note = UnsafeRawPointer(bitPattern: UInt(start)).unsafelyUnwrapped
+        let nameSize = Int(note.load(fromByteOffset: 0, as: UInt32.self))
+        let descSize = Int(note.load(fromByteOffset: 4, as: UInt32.self))
+        let descOffset = 12 + ((nameSize + 3) & ~3)
+        guard UInt64(descOffset + descSize) <= end - start else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: note + descOffset, count: descSize)
+    }
     public static var guestStackBottom: UInt64 { x86_apus_guest_stack_bottom() }
     public static var guestStackTop: UInt64 { x86_apus_guest_stack_top() }
     public static var symbolTable: UInt64 { x86_apus_symbol_table() }

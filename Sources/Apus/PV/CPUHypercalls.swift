@@ -51,7 +51,7 @@ enum CPUHypercalls {
             case CALLBACKTYPE_nmi: PV.current.vcpu.callbacks.nmi = request.address
             case CALLBACKTYPE_syscall32, CALLBACKTYPE_sysenter:
                 return 0  // recorded by Xen for 32-bit user space; Apus runs 64-bit guests only
-            default: return Errno.EINVAL
+            default: return Errno.ENOSYS  // what Xen 4.17 answers for an unknown type
             }
             return 0
         case CALLBACKOP_unregister:

@@ -67,33 +67,50 @@ enum MemoryHypercalls {
             return Int64(Int32(truncatingIfNeeded: args.a0 & 0x3F) == XENMEM_current_reservation
                          ? domain.pageCount : domain.maximumPageCount)
         case XENMEM_memory_map:
-            // A PV domain's pseudo-physical space: one RAM range of its pages.
-            guard var map = GuestMemory.read(xen_memory_map.self, at: args.a1) else { return Errno.EFAULT }
-            guard map.nr_entries >= 1 else { return Errno.EINVAL }
-            var entry = xen_e820_entry(addr: 0, size: domain.pageCount << 12, type: 1)
-            guard withUnsafeBytes(of: &entry, { GuestMemory.write($0.baseAddress!, to: map.buffer.p, count: 20) })
-            else { return Errno.EFAULT }
-            map.nr_entries = 1
-            return GuestMemory.write(map, to: args.a1) ? 0 : Errno.EFAULT
+            // Xen 4.17 gives a PV dom0 no pseudo-physical map of its own (the version and
+            // memmap guests saw -ENOSYS): it uses the machine map and its nr_pages.
+            return Errno.ENOSYS
         case XENMEM_machine_memory_map:
-            guard domain.isPrivileged else { return Errno.EPERM }
-            guard var map = GuestMemory.read(xen_memory_map.self, at: args.a1) else { return Errno.EFAULT }
-            var written: UInt32 = 0
-            var failed = false
-            Memory.map.forEachFirmwareRange { range in
-                guard !failed, written < map.nr_entries else { return }
-                var entry = xen_e820_entry(addr: range.base, size: range.length, type: range.type.e820Type)
-                let ok = withUnsafeBytes(of: &entry) {
-                    GuestMemory.write($0.baseAddress!, to: map.buffer.p &+ UInt64(written) * 20, count: 20)
-                }
-                if ok { written += 1 } else { failed = true }
-            }
-            guard !failed else { return Errno.EFAULT }
-            map.nr_entries = written
-            return GuestMemory.write(map, to: args.a1) ? 0 : Errno.EFAULT
+            return machineMemoryMap(at: args.a1)
+        case XENMEM_machphys_mapping:
+            var mapping = xen_machphys_mapping(v_start: MachineToPhys.virtualStart,
+                                               v_end: MachineToPhys.virtualStart + MachineToPhys.entries * 8,
+                                               max_mfn: MachineToPhys.entries - 1)
+            return withUnsafeBytes(of: &mapping) { GuestMemory.write($0.baseAddress!, to: args.a1, count: 24) } ? 0 : Errno.EFAULT
+        case XENMEM_maximum_gpfn:
+            guard let domid = GuestMemory.read(UInt16.self, at: args.a1) else { return Errno.EFAULT }
+            guard domid == domidSelf || domid == domain.id else { return Errno.ESRCH }
+            return 0  // Xen answers from a field the guest fills in later (shared_info.arch.max_pfn)
         default:
             return Errno.ENOSYS
         }
+    }
+
+    /// The host's e820 for dom0: on entry nr_entries is the room; NULL buffer asks for the
+    /// count; too little room is -EINVAL with the count left as it was (Xen's behaviour).
+    static func machineMemoryMap(at address: UInt64) -> Int64 {
+        guard PV.current.isPrivileged else { return Errno.EPERM }
+        guard var map = GuestMemory.read(xen_memory_map.self, at: address) else { return Errno.EFAULT }
+        var total: UInt32 = 0
+        Memory.map.forEachFirmwareRange { _ in total += 1 }
+        if map.buffer.p == 0 {
+            map.nr_entries = total
+            return GuestMemory.write(map, to: address) ? 0 : Errno.EFAULT
+        }
+        guard map.nr_entries >= total else { return Errno.EINVAL }
+        var written: UInt32 = 0
+        var failed = false
+        Memory.map.forEachFirmwareRange { range in
+            guard !failed else { return }
+            var entry = xen_e820_entry(addr: range.base, size: range.length, type: range.type.e820Type)
+            let ok = withUnsafeBytes(of: &entry) {
+                GuestMemory.write($0.baseAddress!, to: map.buffer.p &+ UInt64(written) * 20, count: 20)
+            }
+            if ok { written += 1 } else { failed = true }
+        }
+        guard !failed else { return Errno.EFAULT }
+        map.nr_entries = written
+        return GuestMemory.write(map, to: address) ? 0 : Errno.EFAULT
     }
 
     static func updateVAMapping(_ args: HypercallArguments) -> Int64 {

@@ -85,6 +85,7 @@ X86_INLINE void x86_triple_fault(void) {
 extern char __image_start_phys, __text_start, __text_end, __rodata_start, __rodata_end;
 extern char __data_start, __data_end, __bss_start, __bss_end, __symbols_start, __image_end;
 extern char boot_stack_bottom, boot_stack_top, apus_stack_guard;
+extern char __build_id_note, __build_id_note_end;
 extern char apus_guest_stack_guard, apus_guest_stack_bottom, apus_guest_stack_top;
 extern char apus_symbol_table, apus_symbol_table_end, apus_console_ring, apus_page_table_pool, apus_page_table_pool_end;
 extern char apus_ist_stacks, apus_ist_stacks_end, apus_gdt_area, apus_idt, apus_tss, apus_command_line;
@@ -104,6 +105,8 @@ X86_LINKER_ADDRESS(__image_end)
 X86_LINKER_ADDRESS(boot_stack_bottom)
 X86_LINKER_ADDRESS(boot_stack_top)
 X86_LINKER_ADDRESS(apus_stack_guard)
+X86_LINKER_ADDRESS(__build_id_note)
+X86_LINKER_ADDRESS(__build_id_note_end)
 X86_LINKER_ADDRESS(apus_guest_stack_guard)
 X86_LINKER_ADDRESS(apus_guest_stack_bottom)
 X86_LINKER_ADDRESS(apus_guest_stack_top)
