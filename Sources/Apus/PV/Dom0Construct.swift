@@ -1,0 +1,205 @@
+// Building dom0 from a planned layout: its memory, the kernel and initrd copied in, the
+// p2m list, start_info, shared_info, the hypercall page and the bootstrap page tables,
+// exactly as the PV ABI's start-of-day contract describes (ApusPublic/start_info.h).
+//
+// The plan (where each piece goes) comes from the pure layout computation; this file only
+// carries it out on real frames. Invariant: every frame dom0 can map is owned by it, and
+// every bootstrap page-table frame is typed and mapped read-only in the initial mapping.
+import ApusCore
+import ApusPublic
+import ArchX86
+
+/// Where everything goes, in dom0's virtual addresses (the bootstrap region maps
+/// pseudo-physical frame n at virtualBase + n * 4096).
+struct Dom0Plan {
+    var virtualBase: UInt64 = 0
+    var kernelStart: UInt64 = 0, kernelEnd: UInt64 = 0
+    var initrdStart: UInt64 = 0, initrdEnd: UInt64 = 0
+    var p2mStart: UInt64 = 0, p2mEnd: UInt64 = 0
+    var startInfo: UInt64 = 0
+    var pageTablesStart: UInt64 = 0, pageTablesEnd: UInt64 = 0
+    var stackStart: UInt64 = 0
+    var regionEnd: UInt64 = 0
+    var entry: UInt64 = 0
+    var hypercallPage: UInt64 = 0
+    var pages: UInt64 = 0
+
+    func pfn(_ virtual: UInt64) -> UInt64 { (virtual - virtualBase) >> 12 }
+    var pageTableFrames: UInt64 { (pageTablesEnd - pageTablesStart) >> 12 }
+    var stackTop: UInt64 { stackStart + 4096 }
+}
+
+/// Hands out the planned page-table frames in order, the L4 first.
+struct PlannedTableMemory: PageTableMemory {
+    let frames: Dom0Frames
+    var nextPFN: UInt64
+    let endPFN: UInt64
+
+    func table(_ frame: UInt64) -> UnsafeMutablePointer<UInt64> {
+        DirectMap.pointer(to: frame << 12, as: UInt64.self)
+    }
+
+    mutating func allocateTableFrame() -> UInt64? {
+        guard nextPFN < endPFN else { return nil }
+        let frame = frames.machineFrame(nextPFN)
+        nextPFN += 1
+        table(frame).update(repeating: 0, count: 512)
+        return frame
+    }
+}
+
+enum Dom0Construct {
+    struct Built {
+        var frames: Dom0Frames
+        var l4Frame: UInt64
+        var sharedInfoFrame: UInt64
+    }
+
+    /// Copies and builds everything; panics with the reason if a step cannot be done.
+    static func build(plan: Dom0Plan, kernel: ELF64Image, initrd: UnsafeRawBufferPointer?,
+                      commandLine: ByteText, pae: Bool) -> Built {
+        guard let frames = Dom0Frames.allocate(pages: plan.pages, owner: 0) else {
+            panic("Not enough memory for dom0's pages (dom0_mem too large for this machine?)")
+        }
+        // The bootstrap region must start zeroed: bss, page tables, start_info, stack.
+        for pfn in 0..<plan.pfn(plan.regionEnd) { frames.page(pfn).update(repeating: 0, count: 4096) }
+
+        loadSegments(kernel, plan: plan, frames: frames)
+        if let initrd { copy(initrd, to: plan.initrdStart, plan: plan, frames: frames) }
+        writeP2M(plan: plan, frames: frames)
+
+        guard let sharedFrame = Memory.allocator.allocate(order: 0) else { panic("No frame for shared_info") }
+        let shared = DirectMap.pointer(to: sharedFrame << 12, as: UInt8.self)
+        shared.update(repeating: 0, count: 4096)
+        shared[1] = 1  // vcpu_info[0].evtchn_upcall_mask: dom0 starts with events masked
+
+        writeStartInfo(plan: plan, frames: frames, sharedInfoFrame: sharedFrame, commandLine: commandLine, pae: pae)
+        if plan.hypercallPage != 0 {
+            HypercallPage.fill(frames.page(plan.pfn(plan.hypercallPage)))
+        }
+        let l4 = buildPageTables(plan: plan, frames: frames)
+        return Built(frames: frames, l4Frame: l4, sharedInfoFrame: sharedFrame)
+    }
+
+    static func loadSegments(_ kernel: ELF64Image, plan: Dom0Plan, frames: Dom0Frames) {
+        for index in 0..<kernel.programHeaderCount {
+            let segment = kernel.programHeader(index)
+            guard segment.isLoadable, segment.fileSize > 0 else { continue }
+            guard let bytes = kernel.bytes(offset: segment.offset, size: segment.fileSize) else {
+                panic("dom0 kernel: a segment lies outside the file")
+            }
+            copy(bytes.raw, to: segment.virtualAddress, plan: plan, frames: frames)
+        }
+    }
+
+    /// Copies `source` to dom0 virtual address `virtual` inside the bootstrap region.
+    static func copy(_ source: UnsafeRawBufferPointer, to virtual: UInt64, plan: Dom0Plan, frames: Dom0Frames) {
+        var done = 0
+        while done < source.count {
+            let address = virtual + UInt64(done)
+            let offset = Int(address & 0xFFF)
+            let piece = min(4096 - offset, source.count - done)
+            let page = frames.page(plan.pfn(address))
+            UnsafeMutableRawPointer(page + offset).copyMemory(from: source.baseAddress! + done, byteCount: piece)
+            done += piece
+        }
+    }
+
+    static func writeP2M(plan: Dom0Plan, frames: Dom0Frames) {
+        frames.forEachFrame { pfn, mfn in
+            let address = plan.p2mStart + pfn * 8
+            let page = frames.page(plan.pfn(address))
+            UnsafeMutableRawPointer(page + Int(address & 0xFFF)).storeBytes(of: mfn, as: UInt64.self)
+        }
+    }
+
+    static func writeStartInfo(plan: Dom0Plan, frames: Dom0Frames, sharedInfoFrame: UInt64,
+                               commandLine: ByteText, pae: Bool) {
+        let page = UnsafeMutableRawPointer(frames.page(plan.pfn(plan.startInfo)))
+        let info = page.assumingMemoryBound(to: start_info.self)
+        let magic: StaticString = "xen-3.0-x86_64p"
+        let magicBytes = UnsafeMutableRawPointer(page)
+        for index in 0..<(pae ? magic.utf8CodeUnitCount : magic.utf8CodeUnitCount - 1) {
+            magicBytes.storeBytes(of: magic.utf8Start[index], toByteOffset: index, as: UInt8.self)
+        }
+        info.pointee.nr_pages = plan.pages
+        info.pointee.shared_info = sharedInfoFrame << 12
+        // Privileged, initial domain, and the power-management bits Xen 4.17 sets (0x300).
+        info.pointee.flags = UInt32(SIF_PRIVILEGED | SIF_INITDOMAIN) | 0x300
+        info.pointee.pt_base = plan.pageTablesStart
+        info.pointee.nr_pt_frames = plan.pageTableFrames
+        info.pointee.mfn_list = plan.p2mStart
+        info.pointee.mod_start = plan.initrdStart
+        info.pointee.mod_len = plan.initrdEnd - plan.initrdStart
+        info.pointee.first_p2m_pfn = 0
+        info.pointee.nr_p2m_frames = 0
+        let line = page + MemoryLayout<start_info>.offset(of: \.cmd_line)!
+        let count = min(commandLine.count, Int(MAX_GUEST_CMDLINE) - 1)
+        for index in 0..<count { line.storeBytes(of: commandLine[index], toByteOffset: index, as: UInt8.self) }
+        VGAConsoleInfo.write(after: info, page: page)
+    }
+
+    /// Maps the bootstrap region 1:1 onto pseudo-physical frames: writable, user (a PV
+    /// kernel runs in ring 3), except the page-table frames, which are read-only.
+    static func buildPageTables(plan: Dom0Plan, frames: Dom0Frames) -> UInt64 {
+        let tables = PlannedTableMemory(frames: frames, nextPFN: plan.pfn(plan.pageTablesStart),
+                                        endPFN: plan.pfn(plan.pageTablesEnd))
+        var memory = tables
+        guard let l4 = memory.allocateTableFrame() else { panic("dom0 layout has no page-table frames") }
+        var mapper = PageTableMapper(memory: memory, rootFrame: l4)
+        let firstTable = plan.pfn(plan.pageTablesStart), endTable = plan.pfn(plan.pageTablesEnd)
+        var virtual = plan.virtualBase
+        do throws(PagingError) {
+            while virtual < plan.regionEnd {
+                let pfn = plan.pfn(virtual)
+                let isTable = pfn >= firstTable && pfn < endTable
+                let flags = PageTableEntry.user | (isTable ? 0 : PageTableEntry.writable)
+                try mapper.map(virtual: virtual, physical: frames.machineFrame(pfn) << 12, size: .size4K, flags: flags)
+                virtual += 4096
+            }
+        } catch {
+            panic { c in
+                c.write("dom0 bootstrap page tables do not fit the planned ")
+                c.write(decimal: plan.pageTableFrames); c.write(" frames")
+            }
+        }
+        MemoryHypercalls.installHypervisorSlots(l4: l4)
+        markTableTypes(l4)
+        return l4
+    }
+
+    /// Types every table reachable from the L4 by its level (the frames dom0 may never map writable).
+    static func markTableTypes(_ l4: UInt64) {
+        PageTypes.setLevel(4, of: l4)
+        let top = DirectMap.pointer(to: l4 << 12, as: UInt64.self)
+        for i in 0..<256 where PageTableEntry(raw: top[i]).isPresent {
+            let l3 = PageTableEntry(raw: top[i]).physicalAddress >> 12
+            PageTypes.setLevel(3, of: l3)
+            let level3 = DirectMap.pointer(to: l3 << 12, as: UInt64.self)
+            for j in 0..<512 where PageTableEntry(raw: level3[j]).isPresent {
+                let l2 = PageTableEntry(raw: level3[j]).physicalAddress >> 12
+                PageTypes.setLevel(2, of: l2)
+                let level2 = DirectMap.pointer(to: l2 << 12, as: UInt64.self)
+                for k in 0..<512 where PageTableEntry(raw: level2[k]).isPresent {
+                    PageTypes.setLevel(1, of: PageTableEntry(raw: level2[k]).physicalAddress >> 12)
+                }
+            }
+        }
+    }
+}
+
+/// dom0_vga_console_info after start_info, as Xen gives dom0 when the console is VGA text.
+enum VGAConsoleInfo {
+    static func write(after info: UnsafeMutablePointer<start_info>, page: UnsafeMutableRawPointer) {
+        let offset = MemoryLayout<start_info>.size
+        let console = page + offset
+        console.storeBytes(of: UInt8(XEN_VGATYPE_TEXT_MODE_3), toByteOffset: 0, as: UInt8.self)
+        console.storeBytes(of: UInt8(16), toByteOffset: 1, as: UInt8.self)     // font height
+        console.storeBytes(of: UInt16(0), toByteOffset: 2, as: UInt16.self)    // cursor x
+        console.storeBytes(of: UInt16(0), toByteOffset: 4, as: UInt16.self)    // cursor y
+        console.storeBytes(of: UInt16(25), toByteOffset: 6, as: UInt16.self)   // rows
+        console.storeBytes(of: UInt16(80), toByteOffset: 8, as: UInt16.self)   // columns
+        info.pointee.console.dom0.info_off = UInt32(offset)
+        info.pointee.console.dom0.info_size = 40
+    }
+}
