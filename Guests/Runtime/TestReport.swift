@@ -7,11 +7,15 @@
 // scripts/guest-tests.sh looks for that line and nothing else, so every other line a
 // guest prints is for people. Each check also prints one line ("  ok name" or
 // "  FAIL name ..."), so a failure on one hypervisor can be compared with the other's log.
+// A guest that runs the same checks over several cases names the case with group(_:):
+// the lines and the verdict then say "<group>: <name>".
 public struct TestReport {
     private let guest: StaticString
     private var checks = 0
     private var failures = 0
     private var firstFailure: StaticString? = nil
+    private var firstFailureGroup: StaticString? = nil
+    private var currentGroup: StaticString? = nil
 
     public init(guest: StaticString) {
         self.guest = guest
@@ -20,18 +24,31 @@ public struct TestReport {
         Console.write(": start\n")
     }
 
+    /// Names the case the following checks belong to (nil: none).
+    public mutating func group(_ name: StaticString?) {
+        currentGroup = name
+    }
+
+    private func writeName(_ name: StaticString) {
+        if let currentGroup {
+            Console.write(currentGroup)
+            Console.write(": ")
+        }
+        Console.write(name)
+    }
+
     /// Records one check; returns the condition so callers can skip dependent checks.
     @discardableResult
     public mutating func check(_ name: StaticString, _ condition: Bool) -> Bool {
         checks += 1
         if condition {
             Console.write("  ok ")
-            Console.write(name)
+            writeName(name)
             Console.newline()
         } else {
             recordFailure(name)
             Console.write("  FAIL ")
-            Console.write(name)
+            writeName(name)
             Console.newline()
         }
         return condition
@@ -43,7 +60,7 @@ public struct TestReport {
         checks += 1
         if actual == expected {
             Console.write("  ok ")
-            Console.write(name)
+            writeName(name)
             Console.write(" = ")
             Console.write(decimal: actual)
             Console.newline()
@@ -51,7 +68,7 @@ public struct TestReport {
         }
         recordFailure(name)
         Console.write("  FAIL ")
-        Console.write(name)
+        writeName(name)
         Console.write(": got ")
         Console.write(decimal: actual)
         Console.write(", expected ")
@@ -60,10 +77,33 @@ public struct TestReport {
         return false
     }
 
+    /// A check of a value best read in hexadecimal (addresses, selectors, error codes).
+    @discardableResult
+    public mutating func expect(_ name: StaticString, hex actual: UInt64, equals expected: UInt64) -> Bool {
+        checks += 1
+        if actual == expected {
+            Console.write("  ok ")
+            writeName(name)
+            Console.write(" = ")
+            Console.write(hex: actual)
+            Console.newline()
+            return true
+        }
+        recordFailure(name)
+        Console.write("  FAIL ")
+        writeName(name)
+        Console.write(": got ")
+        Console.write(hex: actual)
+        Console.write(", expected ")
+        Console.write(hex: expected)
+        Console.newline()
+        return false
+    }
+
     /// Prints an informational line ("  info <label> <value>"): facts, not checks.
     public func info(_ label: StaticString, _ value: Int64) {
         Console.write("  info ")
-        Console.write(label)
+        writeName(label)
         Console.write(" ")
         Console.write(decimal: value)
         Console.newline()
@@ -71,7 +111,7 @@ public struct TestReport {
 
     public func info(_ label: StaticString, hex value: UInt64) {
         Console.write("  info ")
-        Console.write(label)
+        writeName(label)
         Console.write(" ")
         Console.write(hex: value)
         Console.newline()
@@ -79,7 +119,10 @@ public struct TestReport {
 
     private mutating func recordFailure(_ name: StaticString) {
         failures += 1
-        if firstFailure == nil { firstFailure = name }
+        if firstFailure == nil {
+            firstFailure = name
+            firstFailureGroup = currentGroup
+        }
     }
 
     /// Prints the verdict line and powers the domain off. Never returns.
@@ -88,6 +131,10 @@ public struct TestReport {
         Console.write(guest)
         if let first = firstFailure {
             Console.write(": FAIL ")
+            if let group = firstFailureGroup {
+                Console.write(group)
+                Console.write(": ")
+            }
             Console.write(first)
             Console.write(" (")
             Console.write(decimal: Int64(failures))

@@ -81,6 +81,12 @@ XG_INLINE int64_t xen_syscall_raw(uint64_t nr, uint64_t a1, uint64_t a2, uint64_
     return (int64_t)result;
 }
 
+XG_INLINE int64_t HYPERVISOR_set_trap_table(const void *traps) {
+    return XG_HYPERCALL(__HYPERVISOR_set_trap_table, traps, 0, 0, 0, 0);
+}
+XG_INLINE int64_t HYPERVISOR_stack_switch(uint64_t ss, uint64_t sp) {
+    return XG_HYPERCALL(__HYPERVISOR_stack_switch, ss, sp, 0, 0, 0);
+}
 XG_INLINE int64_t HYPERVISOR_console_io(uint32_t cmd, uint32_t count, const void *buffer) {
     return XG_HYPERCALL(__HYPERVISOR_console_io, cmd, count, buffer, 0, 0);
 }
