@@ -11,7 +11,7 @@
 // Invariants: reads only through ByteWindow; a bzImage whose payload lies outside the
 // module is `.unknown`. Imports nothing.
 
-public enum KernelImageFormat: Equatable {
+public enum KernelImageFormat: Equatable, Sendable {
     case elf
     case gzip
     case xz
