@@ -30,16 +30,15 @@ enum Dom0 {
             c.write(" ("); c.write(size: kernel.size); c.write(")")
             if let line = kernel.commandLine, let text = line.read(from: reader) { c.write(", command line: "); c.write(text) }
         }
-        if let initrd = boot.module(1) {
+        let initrd = boot.module(1)
+        if let initrd {
             Log.line { c in
                 c.write("Initial ramdisk module: "); c.write(hex0x: initrd.start); c.write("-"); c.write(hex0x: initrd.end)
                 c.write(" ("); c.write(size: initrd.size); c.write(")")
             }
         }
-        panic { c in
-            c.write("Could not set up DOM0 guest OS: Apus cannot build a PV dom0 yet")
-            c.newline()
-            c.write("(the dom0 builder comes with the dom0 launch issue; no dom0 kernel can be started)")
-        }
+        var commandLine = ByteText.empty
+        if let line = kernel.commandLine, let text = line.read(from: reader) { commandLine = text }
+        Dom0Launch.launch(kernel: kernel, initrd: initrd, commandLine: commandLine, decision: decision)
     }
 }

@@ -76,6 +76,7 @@ func apusMain(_ magic: UInt32, _ bootInfoPhysical: UInt32) {
     BootCPU.enableProtections()
     let reader = DirectMapReader(limit: directMapBytes)
     Memory.startFrameAllocator(options: options, directMapLimit: directMapBytes)
+    MachineToPhys.create()
 
     Firmware.discover(boot: boot, options: options, reader: reader)
     Timers.start(options: options)

@@ -56,7 +56,7 @@ enum Dom0Construct {
     }
 
     /// Copies and builds everything; panics with the reason if a step cannot be done.
-    static func build(plan: Dom0Plan, kernel: ELF64Image, initrd: UnsafeRawBufferPointer?,
+    static func build(plan: Dom0Plan, image: XenKernelImage, initrd: UnsafeRawBufferPointer?,
                       commandLine: ByteText, pae: Bool) -> Built {
         guard let frames = Dom0Frames.allocate(pages: plan.pages, owner: 0) else {
             panic("Not enough memory for dom0's pages (dom0_mem too large for this machine?)")
@@ -64,7 +64,7 @@ enum Dom0Construct {
         // The bootstrap region must start zeroed: bss, page tables, start_info, stack.
         for pfn in 0..<plan.pfn(plan.regionEnd) { frames.page(pfn).update(repeating: 0, count: 4096) }
 
-        loadSegments(kernel, plan: plan, frames: frames)
+        loadSegments(image, plan: plan, frames: frames)
         if let initrd { copy(initrd, to: plan.initrdStart, plan: plan, frames: frames) }
         writeP2M(plan: plan, frames: frames)
 
@@ -81,14 +81,18 @@ enum Dom0Construct {
         return Built(frames: frames, l4Frame: l4, sharedInfoFrame: sharedFrame)
     }
 
-    static func loadSegments(_ kernel: ELF64Image, plan: Dom0Plan, frames: Dom0Frames) {
+    /// Segment bytes go to virtualStart + (paddr - physicalStart), as Xen's loader places
+    /// them; the rest (bss) was zeroed with the region.
+    static func loadSegments(_ image: XenKernelImage, plan: Dom0Plan, frames: Dom0Frames) {
+        let kernel = image.elf
         for index in 0..<kernel.programHeaderCount {
             let segment = kernel.programHeader(index)
             guard segment.isLoadable, segment.fileSize > 0 else { continue }
             guard let bytes = kernel.bytes(offset: segment.offset, size: segment.fileSize) else {
                 panic("dom0 kernel: a segment lies outside the file")
             }
-            copy(bytes.raw, to: segment.virtualAddress, plan: plan, frames: frames)
+            let destination = image.virtualStart + (segment.physicalAddress - image.physicalStart)
+            copy(bytes.raw, to: destination, plan: plan, frames: frames)
         }
     }
 
