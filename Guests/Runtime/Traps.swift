@@ -147,6 +147,24 @@ public enum Traps {
 
     public static func disarm() { armedRIP = 0; resumeRIP = 0 }
 
+    /// Reads 8 bytes that may not be mapped; nil if the read faulted (Traps.last then
+    /// describes the fault). Needs install().
+    public static func read(_ address: UInt64) -> UInt64? {
+        arm(faultAt: xg_try_read_access_address(), resumeAt: xg_try_fixup_address())
+        var value: UInt64 = 0
+        let faulted = xg_try_read(address, &value) != 0
+        disarm()
+        return faulted ? nil : value
+    }
+
+    /// Writes 8 bytes where a write may fault; false if it faulted. Needs install().
+    public static func write(_ address: UInt64, _ value: UInt64) -> Bool {
+        arm(faultAt: xg_try_write_access_address(), resumeAt: xg_try_fixup_address())
+        let faulted = xg_try_write(address, value) != 0
+        disarm()
+        return !faulted
+    }
+
     /// For a hook: make the pending iret resume the kernel in xg_enter_user's caller,
     /// which gets `result` as xg_enter_user's return value.
     public static func returnToKernel(_ frame: UnsafeMutablePointer<xg_trap_frame>, result: UInt64) {

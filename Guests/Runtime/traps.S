@@ -152,6 +152,28 @@ xg_user_exit:
     popq %rbx
     ret
 
+/*
+ * Memory accesses that may fault (Traps.read / Traps.write): the caller arms the
+ * fixup "fault at the access, resume at the fixup"; a fault makes them return 1.
+ *   uint64_t xg_try_read(uint64_t address, uint64_t *value)
+ *   uint64_t xg_try_write(uint64_t address, uint64_t value)
+ */
+    .globl xg_try_read, xg_try_read_access, xg_try_write, xg_try_write_access, xg_try_fixup
+xg_try_read:
+    xorl %eax, %eax
+xg_try_read_access:
+    movq (%rdi), %rdx
+    movq %rdx, (%rsi)
+    ret
+xg_try_write:
+    xorl %eax, %eax
+xg_try_write_access:
+    movq %rsi, (%rdi)
+    ret
+xg_try_fixup:
+    movl $1, %eax
+    ret
+
     .data
     .balign 8
     .globl xg_user_return_rsp, xg_trap_handler

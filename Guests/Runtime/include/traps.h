@@ -77,6 +77,13 @@ extern void (*xg_trap_handler)(struct xg_trap_frame *frame);
  */
 uint64_t xg_enter_user(uint64_t rip, uint64_t rsp, uint64_t rflags);
 
+/* Faulting accesses (traps.S): return 0, or 1 if the armed fixup caught a fault. */
+uint64_t xg_try_read(uint64_t address, uint64_t *value);
+uint64_t xg_try_write(uint64_t address, uint64_t value);
+extern uint8_t xg_try_read_access[1];
+extern uint8_t xg_try_write_access[1];
+extern uint8_t xg_try_fixup[1];
+
 #define XG_TRAPS_INLINE static inline __attribute__((always_inline))
 
 XG_TRAPS_INLINE uint64_t xg_trap_entry_address(uint32_t vector) {
@@ -85,6 +92,9 @@ XG_TRAPS_INLINE uint64_t xg_trap_entry_address(uint32_t vector) {
 XG_TRAPS_INLINE uint64_t xg_event_entry_address(void) { return (uint64_t)xg_event_entry; }
 XG_TRAPS_INLINE uint64_t xg_syscall_entry_address(void) { return (uint64_t)xg_syscall_entry; }
 XG_TRAPS_INLINE uint64_t xg_failsafe_entry_address(void) { return (uint64_t)xg_failsafe_entry; }
+XG_TRAPS_INLINE uint64_t xg_try_read_access_address(void) { return (uint64_t)xg_try_read_access; }
+XG_TRAPS_INLINE uint64_t xg_try_write_access_address(void) { return (uint64_t)xg_try_write_access; }
+XG_TRAPS_INLINE uint64_t xg_try_fixup_address(void) { return (uint64_t)xg_try_fixup; }
 XG_TRAPS_INLINE uint64_t xg_user_exit_address(void) { return (uint64_t)xg_user_exit; }
 XG_TRAPS_INLINE uint64_t xg_kernel_stack_top_address(void) { return (uint64_t)xg_kernel_stack_top; }
 XG_TRAPS_INLINE uint64_t xg_shared_info_address(void) { return (uint64_t)xg_shared_info_page; }
