@@ -40,7 +40,8 @@ public struct TrapRecord {
     public var rsp: UInt64 { frame.rsp }
     public var ss: UInt64 { frame.ss }
 
-    static let empty = TrapRecord(vector: 0xFFFF, hasErrorCode: false, frame: xg_trap_frame(), cr2: 0,
+    /// No trap (vector 0xFFFF).
+    public static let empty = TrapRecord(vector: 0xFFFF, hasErrorCode: false, frame: xg_trap_frame(), cr2: 0,
                                   upcallMask: 0, bounceFrameAddress: 0)
 }
 
