@@ -82,7 +82,8 @@ public enum Traps {
     public static func entryAddress(vector: UInt8) -> UInt64 { xg_trap_entry_address(UInt32(vector)) }
 
     /// Registers the exception vectors and the event and failsafe callbacks, maps
-    /// shared_info. Returns the first non-zero hypercall result, or 0.
+    /// shared_info. Returns the first non-zero hypercall result, or 0. Like setGate,
+    /// it builds the table in Scratch (overwriting what a caller kept there).
     @discardableResult
     public static func install(guest name: StaticString) -> Int64 {
         guest = name
