@@ -194,4 +194,66 @@ final class Dom0BuilderGzipTests: XCTestCase {
         XCTAssertEqual(format(outside), .unknown)
         XCTAssertEqual(format(Array(image.prefix(0x24F))), .unknown)
     }
+
+    // MARK: Finding the kernel in the module
+
+    private func locate(_ module: [UInt8]) -> Result<KernelModuleContents, KernelImageError> {
+        module.withUnsafeBytes { raw in
+            do { return .success(try KernelModuleContents.locate(ByteWindow(raw))) } catch { return .failure(error as! KernelImageError) }
+        }
+    }
+
+    private func unpack(_ module: [UInt8], _ contents: KernelModuleContents, capacity: Int) -> Result<[UInt8], KernelImageError> {
+        var output = [UInt8](repeating: 0, count: capacity)
+        var inflater = Inflater()
+        return module.withUnsafeBytes { raw in
+            output.withUnsafeMutableBytes { destination in
+                do {
+                    let size = try contents.unpack(ByteWindow(raw), into: destination, using: &inflater)
+                    return .success(Array(destination.prefix(size)))
+                } catch {
+                    return .failure(error as! KernelImageError)
+                }
+            }
+        }
+    }
+
+    func testKernelInEveryWrapping() throws {
+        let elf = TestELF.linuxLike().build()
+        let gzipped = try XCTUnwrap(HostTool.gzip(elf, level: 9))
+        var bzImage = [UInt8](repeating: 0, count: 0x1000)
+        bzImage[0x1F1] = 1                                     // payload base 0x400
+        bzImage.replaceSubrange(0x202..<0x206, with: Array("HdrS".utf8))
+        bzImage[0x206] = 0x0F; bzImage[0x207] = 0x02
+        bzImage.replaceSubrange(0x248..<0x24C, with: le32(0x200))
+        bzImage.replaceSubrange(0x24C..<0x250, with: le32(UInt32(gzipped.count)))
+        bzImage.replaceSubrange(0x600..<0x600, with: gzipped)   // payload at 0x400 + 0x200
+
+        for (module, encoding, isBzImage, offset) in [(elf, KernelModuleContents.Encoding.elf, false, 0),
+                                                      (gzipped, .gzip, false, 0), (bzImage, .gzip, true, 0x600)] {
+            guard case .success(let contents) = locate(module) else { XCTFail("not located"); continue }
+            XCTAssertEqual(contents.encoding, encoding)
+            XCTAssertEqual(contents.isBzImagePayload, isBzImage)
+            XCTAssertEqual(contents.offset, offset)
+            if encoding == .gzip { XCTAssertEqual(contents.uncompressedSizeHint, UInt32(elf.count)) }
+            guard case .success(let unpacked) = unpack(module, contents, capacity: elf.count) else {
+                XCTFail("not unpacked"); continue
+            }
+            XCTAssertEqual(unpacked, elf)
+            XCTAssertNil(KernelParse.run(unpacked))
+        }
+
+        // A bzImage whose payload is xz, a bare zstd module, a damaged gzip, a short buffer.
+        var xzPayload = bzImage
+        xzPayload.replaceSubrange(0x600..<0x606, with: [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00])
+        XCTAssertEqual(locate(xzPayload), .failure(.unsupportedFormat(.xz)))
+        XCTAssertEqual(locate([0x28, 0xB5, 0x2F, 0xFD, 0, 0]), .failure(.unsupportedFormat(.zstd)))
+        let cut = Array(gzipped.prefix(gzipped.count / 2))
+        guard case .success(let contents) = locate(cut) else { return XCTFail("cut gzip not located") }
+        XCTAssertEqual(unpack(cut, contents, capacity: elf.count), .failure(.decompressionFailed(.truncatedInput)))
+        guard case .success(let whole) = locate(gzipped) else { return XCTFail("gzip not located") }
+        XCTAssertEqual(unpack(gzipped, whole, capacity: 100), .failure(.decompressionFailed(.outputOverflow(capacity: 100))))
+        guard case .success(let plain) = locate(elf) else { return XCTFail("elf not located") }
+        XCTAssertEqual(unpack(elf, plain, capacity: 100), .failure(.loadAreaTooSmall(needed: UInt64(elf.count), given: 100)))
+    }
 }

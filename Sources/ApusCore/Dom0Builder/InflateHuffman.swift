@@ -4,7 +4,8 @@
 // Decoding looks the next `fastBits` input bits up in a table; codes longer than that (rare:
 // they belong to the least frequent symbols) and bit patterns that are no code at all fall
 // back to a walk of the canonical code, one bit at a time, that needs only the per-length
-// counts and the symbols sorted by code.
+// counts and the symbols sorted by code. `InflateHuffmanView` does the decoding, reading the
+// tables in place through a pointer.
 // Invariants: after a successful `build`, every fast-table entry is 0 (not decodable in
 // `fastBits` bits) or `length << 9 | symbol` with 1 <= length <= fastBits; `counts` and
 // `symbols` describe a code that is not over-subscribed. Fixed size, no allocation.
