@@ -15,6 +15,7 @@ import ArchX86
 @c(apus_kmain)
 func apusMain(_ magic: UInt32, _ bootInfoPhysical: UInt32) {
     _ = Console.shared.serial?.port.configure(baud: 115_200, dataBits: 8, parity: .none, stopBits: 1)
+    GuestTime.bootTSC = CPU.readTimeStampCounter()
     StackUsage.paintUnused()
     DescriptorTables.install()
     LegacyPIC.remapAndMaskAll()

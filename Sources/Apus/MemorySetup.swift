@@ -13,6 +13,15 @@ enum Memory {
     nonisolated(unsafe) static var allocator = FrameAllocator(
         map: BootMemoryMap(), frameTable: UnsafeMutableBufferPointer(start: nil, count: 0))
 
+    /// One past the last frame of RAM the firmware reported (Xen's max_page).
+    static var ramFrameEnd: UInt64 {
+        var end: UInt64 = 0
+        map.forEachFirmwareRange { range in
+            if range.type.isUsable { end = max(end, range.end >> 12) }
+        }
+        return end
+    }
+
     /// Builds the map, applies reservations and `mem=`/`badpage=`, and prints it all.
     static func buildMap(boot: BootInfo, options: BootOptions, reader: DirectMapReader) {
         var fromFirmware = false

@@ -13,6 +13,10 @@ import ArchX86
 @c(apus_trap)
 func apusTrap(_ raw: UnsafeMutableRawPointer) {
     let frame = TrapFrame(raw)
+    if frame.vector == 0x80 && !frame.fromHypervisor {
+        GuestTraps.handle(frame)
+        return
+    }
     if frame.vector >= 32 && frame.vector < 256 {
         Interrupts.handle(vector: frame.vector, frame: frame)
         return

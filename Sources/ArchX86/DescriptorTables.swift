@@ -5,8 +5,8 @@
 //   GDT (set_gdt, later), Apus's descriptors sit at Xen's selector values from 0xe000.
 // - IST stacks: #DF on IST1, NMI on IST2, #MC on IST3, so that these three always run on
 //   a known-good stack even if the fault came from a broken one.
-// - Every vector is an interrupt gate (IF cleared on entry) with DPL 0; the PV issue
-//   opens the few guest-reachable ones (int3, into, 0x80 bounce) with DPL 3.
+// - Every vector is an interrupt gate (IF cleared on entry) with DPL 0, except int3,
+//   into and 0x80, which a PV guest raises directly (DPL 3, as in Xen's IDT).
 import ApusCore
 import X86Shim
 
@@ -61,8 +61,10 @@ public enum DescriptorTables {
             case 18: ist = istMachineCheck
             default: ist = 0
             }
+            // int3, into and int $0x80 may be raised from ring 3 (a PV guest's kernel too).
+            let dpl = vector == 3 || vector == 4 || vector == 0x80 ? 3 : 0
             let gate = GateDescriptor(handler: x86_trap_stub(UInt32(vector)), selector: Selector.hypervisorCode64,
-                                      ist: ist, kind: .interrupt, dpl: 0)
+                                      ist: ist, kind: .interrupt, dpl: dpl)
             idt[vector * 2] = gate.low
             idt[vector * 2 + 1] = gate.high
         }

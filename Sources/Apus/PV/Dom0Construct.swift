@@ -72,6 +72,7 @@ enum Dom0Construct {
         let shared = DirectMap.pointer(to: sharedFrame << 12, as: UInt8.self)
         shared.update(repeating: 0, count: 4096)
         shared[1] = 1  // vcpu_info[0].evtchn_upcall_mask: dom0 starts with events masked
+        GuestTime.update(vcpuInfoMachineAddress: sharedFrame << 12)
 
         writeStartInfo(plan: plan, frames: frames, sharedInfoFrame: sharedFrame, commandLine: commandLine, pae: pae)
         if plan.hypercallPage != 0 {
@@ -159,6 +160,7 @@ enum Dom0Construct {
                 let isTable = pfn >= firstTable && pfn < endTable
                 let flags = PageTableEntry.user | (isTable ? 0 : PageTableEntry.writable)
                 try mapper.map(virtual: virtual, physical: frames.machineFrame(pfn) << 12, size: .size4K, flags: flags)
+                if !isTable { PageTypes.adjustWritableMappings(of: frames.machineFrame(pfn), by: 1) }
                 virtual += 4096
             }
         } catch {

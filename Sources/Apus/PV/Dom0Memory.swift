@@ -41,6 +41,7 @@ struct Dom0Frames {
             for frame in block..<(block + count) {
                 Memory.allocator.frameTable[Int(frame)].owner = owner
                 Memory.allocator.frameTable[Int(frame)].typeInfo = 0
+                Memory.allocator.frameTable[Int(frame)].countInfo = 0
                 MachineToPhys.set(machineFrame: frame, pseudoPhysicalFrame: frames.pageCount + (frame - block))
             }
             frames.pageCount += count

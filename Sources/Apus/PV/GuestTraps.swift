@@ -26,9 +26,22 @@ enum GuestTraps {
         case 13:
             generalProtection(frame)
         case 14:
+            // vcpu_info.arch.cr2 (offset 16). The guest kernel believes it is supervisor
+            // code: a fault it takes in kernel mode carries no user bit, as on Xen.
             let address = CPU.cr2
-            DirectMap.pointer(to: PV.current.vcpu.vcpuInfoMachineAddress + 24, as: UInt64.self).pointee = address
-            bounce(frame, vector: 14, errorCode: frame.errorCode)
+            DirectMap.pointer(to: PV.current.vcpu.vcpuInfoMachineAddress + 16, as: UInt64.self).pointee = address
+            let userBit: UInt64 = 1 << 2
+            let code = PV.current.vcpu.inKernelMode ? frame.errorCode & ~userBit : frame.errorCode
+            bounce(frame, vector: 14, errorCode: code)
+        case 3, 4, 0x80:
+            // int3, into and int $0x80 reach Apus directly (their gates allow ring 3, as
+            // Xen's do) and go to the guest's handler as software interrupts.
+            if vector == 0x80 && !PV.current.vcpu.traps[0x80].isSet {
+                frame.rip = frame.rip &- 2
+                bounce(frame, vector: 13, errorCode: 0x80 << 3 | 2)
+            } else {
+                bounce(frame, vector: vector, errorCode: nil, softwareInterrupt: true)
+            }
         case 8, 10, 11, 12, 17, 21:
             bounce(frame, vector: vector, errorCode: frame.errorCode)
         default:
@@ -41,6 +54,7 @@ enum GuestTraps {
     /// as the CPU would have (after the instruction). QEMU 7.2 reports the error code as
     /// n*16+2, so the instruction is decoded rather than trusting the code.
     static func generalProtection(_ frame: TrapFrame) {
+        if frame.errorCode == 0, emulateInterruptFlag(frame) { return }
         if frame.errorCode & 3 == 2, let opcode = readGuestBytes(frame.rip, 2), opcode.0 == 0xCD {
             let vector = Int(opcode.1)
             let entry = PV.current.vcpu.traps[vector]
@@ -55,6 +69,20 @@ enum GuestTraps {
             return
         }
         bounce(frame, vector: 13, errorCode: frame.errorCode)
+    }
+
+    /// cli/sti from the guest kernel with a virtual IOPL that allows it (physdev set_iopl):
+    /// they become the event mask, as Xen emulates them. Otherwise the #GP is the guest's.
+    static func emulateInterruptFlag(_ frame: TrapFrame) -> Bool {
+        let vcpu = PV.current.vcpu
+        guard vcpu.inKernelMode, vcpu.iopl >> 12 >= 1, let opcode = readGuestBytes(frame.rip, 1) else { return false }
+        switch opcode.0 {
+        case 0xFA: PV.current.upcallMask = 1
+        case 0xFB: PV.current.upcallMask = 0
+        default: return false
+        }
+        frame.rip = frame.rip &+ 1
+        return true
     }
 
     static func readGuestBytes(_ address: UInt64, _ count: Int) -> (UInt8, UInt8)? {
@@ -217,10 +245,11 @@ enum CPUIDPolicy {
         return r
     }
 
-    /// "XenVMMXenVMM", max leaf 0x40000002; version 4.17; one hypercall page, MSR 0x40000000.
+    /// "XenVMMXenVMM", max leaf 0x40000005 as Xen 4.17; version 4.17; one hypercall page
+    /// (MSR 0x40000000). Leaves 3-5 (TSC, HVM and PV details) read as zero for now.
     static func xenLeaf(_ leaf: UInt32) -> CPU.CPUIDResult {
         switch leaf {
-        case 0x4000_0000: return CPU.CPUIDResult(eax: 0x4000_0002, ebx: 0x566E_6558, ecx: 0x65584D4D, edx: 0x4D4D_566E)
+        case 0x4000_0000: return CPU.CPUIDResult(eax: 0x4000_0005, ebx: 0x566E_6558, ecx: 0x65584D4D, edx: 0x4D4D_566E)
         case 0x4000_0001: return CPU.CPUIDResult(eax: 4 << 16 | 17, ebx: 0, ecx: 0, edx: 0)
         case 0x4000_0002: return CPU.CPUIDResult(eax: 1, ebx: 0x4000_0000, ecx: 0, edx: 0)
         default: return CPU.CPUIDResult(eax: 0, ebx: 0, ecx: 0, edx: 0)

@@ -57,7 +57,9 @@ enum Hypercalls {
         case __HYPERVISOR_memory_op: return MemoryHypercalls.memoryOp(args)
         case __HYPERVISOR_update_va_mapping: return MemoryHypercalls.updateVAMapping(args)
         case __HYPERVISOR_mmuext_op: return MemoryHypercalls.mmuextOp(args)
-        case __HYPERVISOR_mmu_update: return MemoryHypercalls.mmuUpdate(args)
+        case __HYPERVISOR_mmu_update: return MMUUpdateHypercall.perform(args)
+        case __HYPERVISOR_physdev_op: return PhysdevHypercall.perform(args)
+        case __HYPERVISOR_event_channel_op: return EventChannelHypercall.perform(args)
         case __HYPERVISOR_grant_table_op: return MemoryHypercalls.grantTableOp(args)
         default: return Errno.ENOSYS
         }

@@ -14,7 +14,7 @@ enum MachineToPhys {
 
     /// Allocates and maps the table for every frame below the top of RAM.
     static func create() {
-        entries = Memory.map.usableFrameEnd
+        entries = Memory.ramFrameEnd
         let bytes = (entries * 8 + 0x1F_FFFF) & ~0x1F_FFFF  // whole 2 MiB pages
         let order = orderFor(bytes: bytes)
         guard let first = Memory.allocator.allocate(order: order) else { panic("No memory for the machine-to-phys table") }

@@ -9,33 +9,84 @@ import ApusCore
 import ApusPublic
 import ArchX86
 
+/// A first cut of the PV page-type rules (the memory issue completes them): a frame's
+/// page-table level and pin in FrameInfo.typeInfo (bits 0-2 level, bit 3 pinned), the
+/// number of writable mappings of it in FrameInfo.countInfo. A frame with a level is never
+/// mapped writable; a frame mapped writable cannot become a page table.
 enum PageTypes {
+    static let pinnedBit: UInt64 = 1 << 3
+
+    static func valid(_ frame: UInt64) -> Bool { frame < UInt64(Memory.allocator.frameTable.count) }
+
     static func level(of frame: UInt64) -> Int {
-        guard frame < UInt64(Memory.allocator.frameTable.count) else { return 0 }
-        return Int(Memory.allocator.frameTable[Int(frame)].typeInfo & 7)
+        valid(frame) ? Int(Memory.allocator.frameTable[Int(frame)].typeInfo & 7) : 0
     }
 
     static func setLevel(_ level: Int, of frame: UInt64) {
-        guard frame < UInt64(Memory.allocator.frameTable.count) else { return }
-        Memory.allocator.frameTable[Int(frame)].typeInfo = UInt64(level)
+        guard valid(frame) else { return }
+        let pinned = Memory.allocator.frameTable[Int(frame)].typeInfo & pinnedBit
+        Memory.allocator.frameTable[Int(frame)].typeInfo = UInt64(level) | (level == 0 ? 0 : pinned)
+    }
+
+    static func isPinned(_ frame: UInt64) -> Bool {
+        valid(frame) && Memory.allocator.frameTable[Int(frame)].typeInfo & pinnedBit != 0
+    }
+
+    static func setPinned(_ pinned: Bool, _ frame: UInt64) {
+        guard valid(frame) else { return }
+        if pinned { Memory.allocator.frameTable[Int(frame)].typeInfo |= pinnedBit }
+        else { Memory.allocator.frameTable[Int(frame)].typeInfo &= ~pinnedBit }
+    }
+
+    static func writableMappings(of frame: UInt64) -> UInt64 {
+        valid(frame) ? Memory.allocator.frameTable[Int(frame)].countInfo & 0xFFFF_FFFF : 0
+    }
+
+    static func adjustWritableMappings(of frame: UInt64, by delta: Int) {
+        guard valid(frame) else { return }
+        let count = Int64(Memory.allocator.frameTable[Int(frame)].countInfo & 0xFFFF_FFFF) + Int64(delta)
+        Memory.allocator.frameTable[Int(frame)].countInfo = UInt64(max(0, count))
     }
 
     static func owner(of frame: UInt64) -> UInt16? {
-        guard frame < UInt64(Memory.allocator.frameTable.count) else { return nil }
-        return Memory.allocator.frameTable[Int(frame)].owner
+        valid(frame) ? Memory.allocator.frameTable[Int(frame)].owner : nil
     }
 
     static func isOwnedByCurrent(_ frame: UInt64) -> Bool { owner(of: frame) == PV.current.id }
 
-    /// May the current domain put `entry` in one of its L1 tables?
-    static func validateL1(_ entry: UInt64) -> Bool {
+    /// RAM as the firmware reported it, above the first MiB (which Xen treats as I/O).
+    static func isRAM(_ frame: UInt64) -> Bool {
+        guard frame >= 0x100 else { return false }
+        let address = frame << 12
+        var ram = false
+        Memory.map.forEachFirmwareRange { range in
+            if range.type.isUsable && address >= range.base && address < range.end { ram = true }
+        }
+        return ram
+    }
+
+    /// Xen's answer for putting `entry` in one of dom0's L1 tables: 0 or a negative errno.
+    static func checkL1(_ entry: UInt64) -> Int64 {
         let pte = PageTableEntry(raw: entry)
-        guard pte.isPresent else { return true }
-        guard entry & 0x7FF0_0000_0000_0000 == 0 else { return false }   // reserved/ignored high bits
+        guard pte.isPresent else { return 0 }
         let frame = pte.physicalAddress >> 12
-        guard isOwnedByCurrent(frame) || frame == PV.current.sharedInfoFrame else { return false }
-        if pte.isWritable && level(of: frame) != 0 { return false }      // page tables stay read-only
-        return true
+        if frame == (1 << 40) - 1 { return Errno.EINVAL }                 // INVALID_MFN
+        if pte.physicalAddress >> UInt64(BootCPU.identity.physicalAddressBits) != 0 { return Errno.EPERM }
+        if frame == PV.current.sharedInfoFrame { return 0 }
+        if isRAM(frame) || (valid(frame) && owner(of: frame) != FrameInfo.noOwner) {
+            guard isOwnedByCurrent(frame) else { return Errno.EBUSY }     // free, Apus's, another domain's
+            if pte.isWritable && level(of: frame) != 0 { return Errno.EBUSY }
+            return 0
+        }
+        // I/O memory (the first MiB, holes, MMIO): the privileged domain may map it.
+        return PV.current.isPrivileged ? 0 : Errno.EPERM
+    }
+
+    /// Bookkeeping when an L1 entry changes from `old` to `new`.
+    static func account(old: UInt64, new: UInt64) {
+        let before = PageTableEntry(raw: old), after = PageTableEntry(raw: new)
+        if before.isPresent && before.isWritable { adjustWritableMappings(of: before.physicalAddress >> 12, by: -1) }
+        if after.isPresent && after.isWritable { adjustWritableMappings(of: after.physicalAddress >> 12, by: 1) }
     }
 
     /// The machine address of the L1 entry that maps `virtual` under L4 `root`, or nil.
@@ -51,6 +102,27 @@ enum PageTypes {
         }
         return table << 12 + UInt64(VirtualAddress.index(virtual, level: 1)) * 8
     }
+
+    /// Is `frame` referenced as a table by the domain's current tables (so it keeps its type)?
+    static func isReferenced(_ frame: UInt64, from root: UInt64) -> Bool {
+        guard root != 0 else { return false }
+        if frame == root { return true }
+        let top = DirectMap.pointer(to: root << 12, as: UInt64.self)
+        for i in 0..<256 where PageTableEntry(raw: top[i]).isPresent {
+            let l3 = PageTableEntry(raw: top[i]).physicalAddress >> 12
+            if l3 == frame { return true }
+            let level3 = DirectMap.pointer(to: l3 << 12, as: UInt64.self)
+            for j in 0..<512 where PageTableEntry(raw: level3[j]).isPresent && !PageTableEntry(raw: level3[j]).isLargePage {
+                let l2 = PageTableEntry(raw: level3[j]).physicalAddress >> 12
+                if l2 == frame { return true }
+                let level2 = DirectMap.pointer(to: l2 << 12, as: UInt64.self)
+                for k in 0..<512 where PageTableEntry(raw: level2[k]).isPresent && !PageTableEntry(raw: level2[k]).isLargePage {
+                    if PageTableEntry(raw: level2[k]).physicalAddress >> 12 == frame { return true }
+                }
+            }
+        }
+        return false
+    }
 }
 
 enum MemoryHypercalls {
@@ -60,7 +132,7 @@ enum MemoryHypercalls {
         let domain = PV.current
         switch Int32(truncatingIfNeeded: args.a0 & 0x3F) {
         case XENMEM_maximum_ram_page:
-            return Int64(Memory.map.usableFrameEnd)
+            return Int64(Memory.ramFrameEnd)
         case XENMEM_current_reservation, XENMEM_maximum_reservation:
             guard let domid = GuestMemory.read(UInt16.self, at: args.a1) else { return Errno.EFAULT }
             guard domid == domidSelf || domid == domain.id else { return Errno.ESRCH }
@@ -119,10 +191,13 @@ enum MemoryHypercalls {
         guard let slot = PageTypes.l1EntryAddress(for: virtual, root: PV.current.vcpu.kernelTableFrame) else {
             return Errno.EINVAL
         }
-        guard PageTypes.validateL1(entry) else { return Errno.EINVAL }
+        let verdict = PageTypes.checkL1(entry)
+        guard verdict == 0 else { return verdict }
         // A 64-bit PV kernel runs in ring 3: its mappings must be user-accessible.
         let value = PageTableEntry(raw: entry).isPresent ? entry | PageTableEntry.user : entry
-        DirectMap.pointer(to: slot, as: UInt64.self).pointee = value
+        let pointer = DirectMap.pointer(to: slot, as: UInt64.self)
+        PageTypes.account(old: pointer.pointee, new: value)
+        pointer.pointee = value
         flush(flags: flags, virtual: virtual)
         return 0
     }
@@ -153,15 +228,29 @@ enum MemoryHypercalls {
         let frame = op.arg1.mfn
         switch Int32(bitPattern: op.cmd) {
         case MMUEXT_PIN_L1_TABLE, MMUEXT_PIN_L2_TABLE, MMUEXT_PIN_L3_TABLE, MMUEXT_PIN_L4_TABLE:
-            guard PageTypes.isOwnedByCurrent(frame) else { return Errno.EINVAL }
+            guard PageTypes.isRAM(frame), PageTypes.isOwnedByCurrent(frame) else { return Errno.EINVAL }
             let level = Int(op.cmd) + 1
             let existing = PageTypes.level(of: frame)
-            guard existing == 0 || existing == level else { return Errno.EINVAL }
+            guard !PageTypes.isPinned(frame), existing == 0 || existing == level else { return Errno.EINVAL }
+            guard PageTypes.writableMappings(of: frame) == 0 else { return Errno.EINVAL }
+            if level == 1 {
+                let entries = DirectMap.pointer(to: frame << 12, as: UInt64.self)
+                for index in 0..<512 {
+                    let verdict = PageTypes.checkL1(entries[index])
+                    guard verdict == 0 else { return verdict }
+                }
+            }
             if level == 4 { installHypervisorSlots(l4: frame) }
             PageTypes.setLevel(level, of: frame)
+            PageTypes.setPinned(true, frame)
             return 0
         case MMUEXT_UNPIN_TABLE:
-            guard PageTypes.isOwnedByCurrent(frame), PageTypes.level(of: frame) != 0 else { return Errno.EINVAL }
+            guard PageTypes.isOwnedByCurrent(frame), PageTypes.isPinned(frame) else { return Errno.EINVAL }
+            PageTypes.setPinned(false, frame)
+            if !PageTypes.isReferenced(frame, from: PV.current.vcpu.kernelTableFrame)
+                && !PageTypes.isReferenced(frame, from: PV.current.vcpu.userTableFrame) {
+                PageTypes.setLevel(0, of: frame)
+            }
             return 0
         case MMUEXT_NEW_BASEPTR:
             guard PageTypes.isOwnedByCurrent(frame), PageTypes.level(of: frame) == 4 else { return Errno.EINVAL }
@@ -192,8 +281,6 @@ enum MemoryHypercalls {
         let apus = DirectMap.pointer(to: HypervisorPageTables.rootFrame << 12, as: UInt64.self)
         for slot in 256..<272 { guest[slot] = apus[slot] }
     }
-
-    static func mmuUpdate(_ args: HypercallArguments) -> Int64 { Errno.ENOSYS }
 
     static func grantTableOp(_ args: HypercallArguments) -> Int64 {
         switch Int32(truncatingIfNeeded: args.a0) {

@@ -42,7 +42,7 @@ enum VersionHypercall {
             return 4096
         case XENVER_guest_handle:
             // dom0's handle (a UUID) is all zeroes, as on Xen.
-            return GuestMemory.writeFixedBytes(UnsafeRawBufferPointer(start: nil, count: 0), to: out, length: 17) ? 0 : Errno.EFAULT
+            return GuestMemory.write(InlineArray<16, UInt8>(repeating: 0), to: out) ? 0 : Errno.EFAULT
         case XENVER_commandline:
             guard PV.current.isPrivileged else { return Errno.EPERM }
             let text = BootCommandLine.text

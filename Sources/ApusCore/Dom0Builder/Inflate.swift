@@ -4,7 +4,7 @@
 // into frames it has set aside, so input and output are both whole buffers in memory and the
 // window for back-references is simply the output written so far.
 // The `Inflater` value is the workspace (Huffman tables, code lengths, the CRC-32 table:
-// about 5.5 KiB); keep one where stack space is short and reuse it.
+// about 6.5 KiB); keep one in static storage where stack space is short, and reuse it.
 // Invariants: nothing is read outside `input` or written outside `output`; any malformed
 // stream ends in an `InflateError`, never a trap. A back-reference copy may write up to 8
 // bytes beyond the bytes it produces, but only inside `output`.

@@ -1,0 +1,95 @@
+// physdev_op, event_channel_op and mmu_update: the parts of them a PV kernel meets at
+// start of day. set_iopl is real; event channels come with the events issue (every
+// command reads its argument, so a bad pointer still gets -EFAULT, then -ENOSYS);
+// mmu_update writes L1 entries and M2P entries under the same checks as
+// update_va_mapping (higher-level updates come with the memory issue).
+import ApusCore
+import ApusPublic
+import ArchX86
+
+enum PhysdevHypercall {
+    static func perform(_ args: HypercallArguments) -> Int64 {
+        switch Int32(truncatingIfNeeded: args.a0) {
+        case PHYSDEVOP_set_iopl:
+            guard let request = GuestMemory.read(physdev_set_iopl.self, at: args.a1) else { return Errno.EFAULT }
+            guard request.iopl <= 3 else { return Errno.EINVAL }
+            PV.current.vcpu.iopl = UInt64(request.iopl) << 12
+            return 0
+        default:
+            guard GuestMemory.read(UInt32.self, at: args.a1) != nil else { return Errno.EFAULT }
+            return Errno.ENOSYS
+        }
+    }
+}
+
+enum EventChannelHypercall {
+    /// Argument sizes per command (event_channel.h), so a bad pointer is found first.
+    static func argumentSize(_ command: Int32) -> Int? {
+        switch command {
+        case EVTCHNOP_bind_interdomain: return 12
+        case EVTCHNOP_bind_virq: return 12
+        case EVTCHNOP_bind_pirq: return 12
+        case EVTCHNOP_close, EVTCHNOP_send, EVTCHNOP_unmask: return 4
+        case EVTCHNOP_status: return 24
+        case EVTCHNOP_alloc_unbound: return 8
+        case EVTCHNOP_bind_ipi: return 8
+        case EVTCHNOP_bind_vcpu: return 8
+        case EVTCHNOP_reset, EVTCHNOP_reset_cont: return 2
+        case EVTCHNOP_init_control: return 16
+        case EVTCHNOP_expand_array: return 8
+        case EVTCHNOP_set_priority: return 8
+        default: return nil
+        }
+    }
+
+    static func perform(_ args: HypercallArguments) -> Int64 {
+        guard let size = argumentSize(Int32(truncatingIfNeeded: args.a0)) else { return Errno.ENOSYS }
+        var scratch = InlineArray<24, UInt8>(repeating: 0)
+        let readable = withUnsafeMutableBytes(of: &scratch) { GuestMemory.read($0.baseAddress!, from: args.a1, count: size) }
+        guard readable else { return Errno.EFAULT }
+        return Errno.ENOSYS
+    }
+}
+
+enum MMUUpdateHypercall {
+    static func perform(_ args: HypercallArguments) -> Int64 {
+        let list = args.a0, count = args.a1 & 0x7FFF_FFFF, doneAddress = args.a2
+        var done: UInt64 = 0
+        var result: Int64 = 0
+        while done < count {
+            guard let request = GuestMemory.read(mmu_update.self, at: list &+ done &* 16) else { result = Errno.EFAULT; break }
+            result = perform(request)
+            if result != 0 { break }
+            done += 1
+        }
+        if doneAddress != 0, !GuestMemory.write(UInt32(truncatingIfNeeded: done), to: doneAddress) { return Errno.EFAULT }
+        return result
+    }
+
+    static func perform(_ request: mmu_update) -> Int64 {
+        let command = Int32(truncatingIfNeeded: request.ptr & 3)
+        let address = request.ptr & ~3
+        let frame = address >> 12
+        switch command {
+        case MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_PRESERVE_AD:
+            guard PageTypes.isOwnedByCurrent(frame) else { return Errno.EPERM }
+            guard PageTypes.level(of: frame) == 1 else { return Errno.ENOSYS }  // L2-L4 updates: memory issue
+            let verdict = PageTypes.checkL1(request.val)
+            guard verdict == 0 else { return verdict }
+            let pointer = DirectMap.pointer(to: address & ~7, as: UInt64.self)
+            var value = PageTableEntry(raw: request.val).isPresent ? request.val | PageTableEntry.user : request.val
+            if command == MMU_PT_UPDATE_PRESERVE_AD {
+                value |= pointer.pointee & (PageTableEntry.accessed | PageTableEntry.dirty)
+            }
+            PageTypes.account(old: pointer.pointee, new: value)
+            pointer.pointee = value
+            return 0
+        case MMU_MACHPHYS_UPDATE:
+            guard PageTypes.isOwnedByCurrent(frame) else { return Errno.EPERM }
+            MachineToPhys.set(machineFrame: frame, pseudoPhysicalFrame: request.val)
+            return 0
+        default:
+            return Errno.ENOSYS
+        }
+    }
+}
