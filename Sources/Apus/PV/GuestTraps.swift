@@ -71,16 +71,13 @@ enum GuestTraps {
         bounce(frame, vector: 13, errorCode: frame.errorCode)
     }
 
-    /// cli/sti from the guest kernel with a virtual IOPL that allows it (physdev set_iopl):
-    /// they become the event mask, as Xen emulates them. Otherwise the #GP is the guest's.
+    /// cli/sti from the guest kernel with a virtual IOPL that allows them (physdev
+    /// set_iopl) are skipped as no-ops, as Xen 4.17 does (the traps guest saw no trap and no
+    /// change of the event mask); with IOPL 0 the #GP is the guest's.
     static func emulateInterruptFlag(_ frame: TrapFrame) -> Bool {
         let vcpu = PV.current.vcpu
-        guard vcpu.inKernelMode, vcpu.iopl >> 12 >= 1, let opcode = readGuestBytes(frame.rip, 1) else { return false }
-        switch opcode.0 {
-        case 0xFA: PV.current.upcallMask = 1
-        case 0xFB: PV.current.upcallMask = 0
-        default: return false
-        }
+        guard vcpu.inKernelMode, vcpu.iopl >> 12 >= 1, let opcode = readGuestBytes(frame.rip, 1),
+              opcode.0 == 0xFA || opcode.0 == 0xFB else { return false }
         frame.rip = frame.rip &+ 1
         return true
     }

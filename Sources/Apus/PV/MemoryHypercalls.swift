@@ -82,6 +82,35 @@ enum PageTypes {
         return PV.current.isPrivileged ? 0 : Errno.EPERM
     }
 
+    /// Gives `frame` the page-table type `level`, validating it (and, recursively, the
+    /// tables it points to) first: owned RAM, no writable mappings, no other type, every
+    /// L1 entry acceptable, no large pages (Apus offers none to PV guests). An L4 also gets
+    /// Apus's slots. 0 or Xen's errno; a failure leaves already-validated children typed,
+    /// which is safe (typed frames are only the more protected).
+    static func validate(_ frame: UInt64, level: Int) -> Int64 {
+        guard isRAM(frame), isOwnedByCurrent(frame) else { return Errno.EINVAL }
+        let existing = self.level(of: frame)
+        if existing == level { return 0 }
+        guard existing == 0, writableMappings(of: frame) == 0 else { return Errno.EINVAL }
+        let entries = DirectMap.pointer(to: frame << 12, as: UInt64.self)
+        for index in 0..<512 {
+            if level == 4 && index >= 256 && index < 272 { continue }  // Apus's slot
+            let entry = PageTableEntry(raw: entries[index])
+            if level == 1 {
+                let verdict = checkL1(entries[index])
+                guard verdict == 0 else { return verdict }
+                continue
+            }
+            guard entry.isPresent else { continue }
+            guard !entry.isLargePage else { return Errno.EINVAL }
+            let verdict = validate(entry.physicalAddress >> 12, level: level - 1)
+            guard verdict == 0 else { return verdict }
+        }
+        if level == 4 { MemoryHypercalls.installHypervisorSlots(l4: frame) }
+        setLevel(level, of: frame)
+        return 0
+    }
+
     /// Bookkeeping when an L1 entry changes from `old` to `new`.
     static func account(old: UInt64, new: UInt64) {
         let before = PageTableEntry(raw: old), after = PageTableEntry(raw: new)
@@ -228,20 +257,9 @@ enum MemoryHypercalls {
         let frame = op.arg1.mfn
         switch Int32(bitPattern: op.cmd) {
         case MMUEXT_PIN_L1_TABLE, MMUEXT_PIN_L2_TABLE, MMUEXT_PIN_L3_TABLE, MMUEXT_PIN_L4_TABLE:
-            guard PageTypes.isRAM(frame), PageTypes.isOwnedByCurrent(frame) else { return Errno.EINVAL }
-            let level = Int(op.cmd) + 1
-            let existing = PageTypes.level(of: frame)
-            guard !PageTypes.isPinned(frame), existing == 0 || existing == level else { return Errno.EINVAL }
-            guard PageTypes.writableMappings(of: frame) == 0 else { return Errno.EINVAL }
-            if level == 1 {
-                let entries = DirectMap.pointer(to: frame << 12, as: UInt64.self)
-                for index in 0..<512 {
-                    let verdict = PageTypes.checkL1(entries[index])
-                    guard verdict == 0 else { return verdict }
-                }
-            }
-            if level == 4 { installHypervisorSlots(l4: frame) }
-            PageTypes.setLevel(level, of: frame)
+            guard !PageTypes.isPinned(frame) else { return Errno.EINVAL }
+            let verdict = PageTypes.validate(frame, level: Int(op.cmd) + 1)
+            guard verdict == 0 else { return verdict }
             PageTypes.setPinned(true, frame)
             return 0
         case MMUEXT_UNPIN_TABLE:
@@ -253,15 +271,18 @@ enum MemoryHypercalls {
             }
             return 0
         case MMUEXT_NEW_BASEPTR:
-            guard PageTypes.isOwnedByCurrent(frame), PageTypes.level(of: frame) == 4 else { return Errno.EINVAL }
+            let verdict = PageTypes.validate(frame, level: 4)
+            guard verdict == 0 else { return Errno.EINVAL }
             PV.current.vcpu.kernelTableFrame = frame
             if PV.current.vcpu.inKernelMode { CPU.writeCR3(frame << 12) }
             return 0
         case MMUEXT_NEW_USER_BASEPTR:
-            guard frame == 0 || (PageTypes.isOwnedByCurrent(frame) && PageTypes.level(of: frame) == 4) else {
-                return Errno.EINVAL
+            if frame != 0 {
+                let verdict = PageTypes.validate(frame, level: 4)
+                guard verdict == 0 else { return Errno.EINVAL }
             }
             PV.current.vcpu.userTableFrame = frame
+            if !PV.current.vcpu.inKernelMode { CPU.writeCR3((frame != 0 ? frame : PV.current.vcpu.kernelTableFrame) << 12) }
             return 0
         case MMUEXT_TLB_FLUSH_LOCAL, MMUEXT_TLB_FLUSH_MULTI, MMUEXT_TLB_FLUSH_ALL:
             CPU.writeCR3(CPU.cr3)
