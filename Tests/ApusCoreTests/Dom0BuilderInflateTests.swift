@@ -183,6 +183,12 @@ final class Dom0BuilderInflateTests: XCTestCase {
         XCTAssertTrue(output == expected)
     }
 
+    /// The workspace lives on a hypervisor stack or in a static: keep it small.
+    func testWorkspaceSize() {
+        print("Inflater workspace: \(MemoryLayout<Inflater>.size) bytes")
+        XCTAssertLessThanOrEqual(MemoryLayout<Inflater>.size, 7 * 1024)
+    }
+
     func testCodeTables() {
         XCTAssertEqual(Inflater.lengthBase(257).base, 3)
         XCTAssertEqual(Inflater.lengthBase(264).base, 10)
