@@ -460,6 +460,9 @@ final class Dom0BuilderKernelImageTests: XCTestCase {
                 var sink = ByteBufferSink()
                 image.printKernelLines(into: &sink)
                 image.printNotes(into: &sink)
+                // And the layout a 256 MiB dom0 with a 4 KiB initrd would get.
+                let layout = try Dom0Layout.compute(Dom0LayoutRequest(kernel: image, initrdBytes: 4096, nrPages: 65536))
+                layout.printArrangement(into: &sink, allocationStart: 0x1000_0000, initrdStart: 0x2000_0000, entry: image.entry)
                 print("\(name):\n\(sink.text)")
             }
             XCTAssertNil(error, "\(name): \(error.map(KernelParse.sentence) ?? "")")
