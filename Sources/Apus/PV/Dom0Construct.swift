@@ -23,6 +23,11 @@ struct Dom0Plan {
     var entry: UInt64 = 0
     var hypercallPage: UInt64 = 0
     var pages: UInt64 = 0
+    /// An initrd outside the initial mapping (XEN_ELFNOTE_MOD_START_PFN) starts at this pfn.
+    var initrdPFN: UInt64? = nil
+    var moduleStart: UInt64 = 0
+    var moduleStartIsPFN = false
+    var firstP2MPFN: UInt64 = 0
 
     func pfn(_ virtual: UInt64) -> UInt64 { (virtual - virtualBase) >> 12 }
     var pageTableFrames: UInt64 { (pageTablesEnd - pageTablesStart) >> 12 }
@@ -65,7 +70,13 @@ enum Dom0Construct {
         for pfn in 0..<plan.pfn(plan.regionEnd) { frames.page(pfn).update(repeating: 0, count: 4096) }
 
         loadSegments(image, plan: plan, frames: frames)
-        if let initrd { copy(initrd, to: plan.initrdStart, plan: plan, frames: frames) }
+        if let initrd {
+            if let pfn = plan.initrdPFN {
+                copy(initrd, toFrame: pfn, frames: frames)
+            } else {
+                copy(initrd, to: plan.initrdStart, plan: plan, frames: frames)
+            }
+        }
         writeP2M(plan: plan, frames: frames)
 
         guard let sharedFrame = Memory.allocator.allocate(order: 0) else { panic("No frame for shared_info") }
@@ -74,7 +85,8 @@ enum Dom0Construct {
         shared[1] = 1  // vcpu_info[0].evtchn_upcall_mask: dom0 starts with events masked
         GuestTime.update(vcpuInfoMachineAddress: sharedFrame << 12)
 
-        writeStartInfo(plan: plan, frames: frames, sharedInfoFrame: sharedFrame, commandLine: commandLine, pae: pae)
+        writeStartInfo(plan: plan, frames: frames, sharedInfoFrame: sharedFrame, commandLine: commandLine, pae: pae,
+                       initrdLength: UInt64(initrd?.count ?? 0))
         if plan.hypercallPage != 0 {
             HypercallPage.fill(frames.page(plan.pfn(plan.hypercallPage)))
         }
@@ -110,6 +122,18 @@ enum Dom0Construct {
         }
     }
 
+    /// Copies `source` into consecutive pseudo-physical frames from `pfn` (an initrd the
+    /// kernel takes by frame number, outside its initial mapping).
+    static func copy(_ source: UnsafeRawBufferPointer, toFrame pfn: UInt64, frames: Dom0Frames) {
+        var done = 0, frame = pfn
+        while done < source.count {
+            let piece = min(4096, source.count - done)
+            UnsafeMutableRawPointer(frames.page(frame)).copyMemory(from: source.baseAddress! + done, byteCount: piece)
+            done += piece
+            frame += 1
+        }
+    }
+
     static func writeP2M(plan: Dom0Plan, frames: Dom0Frames) {
         frames.forEachFrame { pfn, mfn in
             let address = plan.p2mStart + pfn * 8
@@ -119,7 +143,7 @@ enum Dom0Construct {
     }
 
     static func writeStartInfo(plan: Dom0Plan, frames: Dom0Frames, sharedInfoFrame: UInt64,
-                               commandLine: ByteText, pae: Bool) {
+                               commandLine: ByteText, pae: Bool, initrdLength: UInt64) {
         let page = UnsafeMutableRawPointer(frames.page(plan.pfn(plan.startInfo)))
         let info = page.assumingMemoryBound(to: start_info.self)
         let magic: StaticString = "xen-3.0-x86_64p"
@@ -131,12 +155,13 @@ enum Dom0Construct {
         info.pointee.shared_info = sharedInfoFrame << 12
         // Privileged, initial domain, and the power-management bits Xen 4.17 sets (0x300).
         info.pointee.flags = UInt32(SIF_PRIVILEGED | SIF_INITDOMAIN) | 0x300
+            | (plan.moduleStartIsPFN ? UInt32(SIF_MOD_START_PFN) : 0)
         info.pointee.pt_base = plan.pageTablesStart
         info.pointee.nr_pt_frames = plan.pageTableFrames
         info.pointee.mfn_list = plan.p2mStart
-        info.pointee.mod_start = plan.initrdStart
-        info.pointee.mod_len = plan.initrdEnd - plan.initrdStart
-        info.pointee.first_p2m_pfn = 0
+        info.pointee.mod_start = plan.moduleStart
+        info.pointee.mod_len = initrdLength
+        info.pointee.first_p2m_pfn = plan.firstP2MPFN  // the first pfn after the initial allocation, as Xen
         info.pointee.nr_p2m_frames = 0
         let line = page + MemoryLayout<start_info>.offset(of: \.cmd_line)!
         let count = min(commandLine.count, Int(MAX_GUEST_CMDLINE) - 1)

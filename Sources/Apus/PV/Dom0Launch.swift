@@ -31,16 +31,21 @@ enum Dom0Launch {
 
         let initrdBytes = initrd.map { UnsafeRawBufferPointer(
             start: UnsafeRawPointer(bitPattern: UInt(DirectMap.address(of: $0.start))), count: Int($0.size)) }
-        let plan = Dom0Planner.make(image: image, initrdBytes: UInt64(initrdBytes?.count ?? 0), pages: decision.pages)
-        guard plan.pfn(plan.regionEnd) <= plan.pages else {
-            refuse { c in
-                c.write("the kernel and its bootstrap region need "); c.write(size: plan.regionEnd - plan.virtualBase)
-                c.write(", more than dom0_mem gives ("); c.write(size: plan.pages << 12); c.write(")")
-            }
+        let layout: Dom0Layout
+        do throws(Dom0LayoutError) {
+            layout = try Dom0Layout.compute(Dom0LayoutRequest(
+                kernel: image, initrdBytes: initrdBytes.map { UInt64($0.count) }, nrPages: decision.pages))
+        } catch {
+            refuse { error.write(to: &$0) }
         }
+        guard layout.p2mInInitialMapping else {
+            refuse { $0.write("its p2m list goes outside the initial mapping (XEN_ELFNOTE_INIT_P2M), not supported yet") }
+        }
+        let plan = Dom0Plan(layout: layout, image: image)
         let built = Dom0Construct.build(plan: plan, image: image, initrd: initrdBytes, commandLine: commandLine,
                                         pae: image.paeMode != .none)
-        printArrangement(plan, built: built)
+        Log.lines { layout.printArrangement(into: &$0, allocationStart: built.frames.lowestFrame << 12,
+                                            initrdStart: initrd?.start, entry: image.entry) }
 
         PV.current = PVDomain()
         PV.current.pageCount = plan.pages
@@ -70,64 +75,37 @@ enum Dom0Launch {
     /// The ELF bytes: the module itself, or its gzip (or bzImage gzip payload) unpacked
     /// into frames taken from the heap.
     static func unpack(_ module: ByteWindow) -> ByteWindow {
-        let format = KernelImageFormat.detect(module)
-        var compressed = module
-        switch format {
-        case .elf:
-            return module
-        case .gzip:
-            break
-        case .bzImage(let offset, let length):
-            guard let payload = module.slice(offset: offset, size: length) else { refuse { $0.write("bad bzImage payload") } }
-            guard KernelImageFormat.detectCompression(payload) == .gzip else {
-                refuse { c in c.write("its bzImage payload is "); KernelImageFormat.detectCompression(payload).writeName(to: &c)
-                    c.write(", which Apus cannot unpack yet (gzip only)") }
-            }
-            compressed = payload
-        default:
-            refuse { c in c.write("it is "); format.writeName(to: &c); c.write(", which Apus cannot load (ELF or gzip only)") }
+        let contents: KernelModuleContents
+        do throws(KernelImageError) {
+            contents = try KernelModuleContents.locate(module)
+        } catch {
+            refuse { error.write(to: &$0) }
         }
-        guard let size = GzipHeader.sizeHint(compressed), size > 0 else { refuse { $0.write("gzip trailer has no size") } }
+        if contents.encoding == .elf, let bytes = contents.bytes(in: module) { return bytes }
+        guard let size = contents.uncompressedSizeHint, size > 0 else { refuse { $0.write("its gzip trailer gives no size") } }
         let order = MachineToPhys.orderFor(bytes: UInt64(size))
-        guard let first = Memory.allocator.allocate(order: order) else { refuse { $0.write("no memory to unpack the kernel") } }
+        guard let first = Memory.allocator.allocate(order: order) else { refuse { $0.write("no memory to unpack it") } }
         let output = UnsafeMutableRawBufferPointer(
             start: UnsafeMutableRawPointer(bitPattern: UInt(DirectMap.address(of: first << 12))), count: Int(size))
-        var inflater = Inflater()
-        do throws(InflateError) {
-            let result = try inflater.gunzip(compressed.raw, into: output)
-            Log.line { c in c.write("Dom0 kernel unpacked: "); c.write(size: UInt64(result.producedBytes)); c.write(" from gzip") }
-            return ByteWindow(UnsafeRawBufferPointer(start: output.baseAddress, count: result.producedBytes))
+        do throws(KernelImageError) {
+            let produced = try contents.unpack(module, into: output, using: &Dom0Launch.inflater)
+            Log.line { c in
+                c.write("Dom0 kernel unpacked from gzip"); c.write(contents.isBzImagePayload ? " (bzImage payload): " : ": ")
+                c.write(size: UInt64(produced))
+            }
+            return ByteWindow(UnsafeRawBufferPointer(start: output.baseAddress, count: produced))
         } catch {
-            refuse { c in c.write("its gzip data would not unpack") ; _ = error }
+            refuse { error.write(to: &$0) }
         }
     }
+
+    /// The decompressor's 6.5 KiB workspace: static, not on the boot stack.
+    nonisolated(unsafe) static var inflater = Inflater()
 
     static func refuse(_ body: (inout Console) -> Void) -> Never {
         panic { c in
             c.write("Could not set up DOM0 guest OS: the dom0 kernel module cannot be loaded: ")
             body(&c)
         }
-    }
-
-    static func printArrangement(_ plan: Dom0Plan, built: Dom0Construct.Built) {
-        Log.line { $0.write("PHYSICAL MEMORY ARRANGEMENT:") }
-        Log.line { c in
-            c.write(" Dom0 alloc.:   "); c.write(hex: built.frames.lowestFrame << 12, minimumDigits: 16)
-            c.write("->"); c.write(hex: (built.frames.lowestFrame + plan.pages) << 12, minimumDigits: 16)
-            c.write(" ("); c.write(decimal: plan.pages); c.write(" pages, in "); c.write(decimal: built.frames.runCount)
-            c.write(built.frames.runCount == 1 ? " run)" : " runs)")
-        }
-        Log.line { $0.write("VIRTUAL MEMORY ARRANGEMENT:") }
-        func range(_ name: StaticString, _ start: UInt64, _ end: UInt64) {
-            Log.line { c in c.write(name); c.write(hex: start, minimumDigits: 16); c.write("->"); c.write(hex: end, minimumDigits: 16) }
-        }
-        range(" Loaded kernel: ", plan.kernelStart, plan.kernelEnd)
-        if plan.initrdEnd > plan.initrdStart { range(" Init. ramdisk: ", plan.initrdStart, Dom0Planner.pageUp(plan.initrdEnd)) }
-        range(" Phys-Mach map: ", plan.p2mStart, plan.p2mEnd)
-        range(" Start info:    ", plan.startInfo, plan.startInfo + UInt64(MemoryLayout<start_info>.size) + 40)
-        range(" Page tables:   ", plan.pageTablesStart, plan.pageTablesEnd)
-        range(" Boot stack:    ", plan.stackStart, plan.stackTop)
-        range(" TOTAL:         ", plan.virtualBase, plan.regionEnd)
-        Log.line { c in c.write(" ENTRY ADDRESS: "); c.write(hex: plan.entry, minimumDigits: 16) }
     }
 }
