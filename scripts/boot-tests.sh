@@ -133,14 +133,14 @@ case_dom0_mem_default() {
     refuse '^\(XEN\) ACPI: CPU 0: APIC id' '^\(XEN\) Boot stack:'
 }
 
-# A module on the entry is found and described, and Apus says it cannot start it yet.
+# A module that is not a kernel is refused with the reason, under Xen's wording.
 case_with_module() {
     head -c 100000 /dev/urandom > "$out/not-a-kernel.bin"
     module_args=(--module "$out/not-a-kernel.bin" "console=hvc0 root=/dev/xvda1")
     boot with_module mb2 "console=com1 noreboot" "Manual reset required"
     expect '^\(XEN\) Dom0 kernel module: 0x[0-9a-f]+-0x[0-9a-f]+ \([0-9]+kB\), command line: console=hvc0 root=/dev/xvda1' \
         '^\(XEN\)  \[[0-9a-f]{16}, [0-9a-f]{16}\] boot module' \
-        '^\(XEN\) Could not set up DOM0 guest OS'
+        '^\(XEN\) Could not set up DOM0 guest OS: the dom0 kernel module cannot be loaded: .+'
 }
 
 # The crash report: a failed Swift runtime check, a page fault and a stack overflow each
@@ -181,12 +181,34 @@ case_rate_limit() {
     refuse '^\(XEN\) Apus reservations:'
 }
 
+# The default dom0 (Guests/dom0) is built, entered in ring 3 and reports through
+# console_io; its power-off powers the machine off through ACPI, so QEMU exits by itself.
+case_default_dom0() {
+    scripts/build-guests.sh dom0 >/dev/null
+    head -c 12345 /dev/zero | tr '\0' 'A' > "$out/initrd.bin"
+    module_args=(--module build/guests/dom0.elf "console=hvc0 apus-guest=dom0" --module "$out/initrd.bin" "")
+    boot default_dom0 mb2 "$STANDARD" ""
+    expect_status 0
+    expect '^\(XEN\) \*\*\* Building a PV Dom0 \*\*\*' \
+        '^\(XEN\)  Dom0 kernel: 64-bit, PAE, lsb, paddr 0 -> 0x' \
+        '^\(XEN\) VIRTUAL MEMORY ARRANGEMENT:' \
+        '^\(XEN\)  TOTAL:         ffffffff80000000->ffffffff80[0-9a-f]{6}' \
+        '^dom0: domain id 0 \(initial domain, privileged\)' \
+        '^dom0: memory 524288 KiB \(131072 pages\)' \
+        '^dom0: kernel command line "console=hvc0 apus-guest=dom0"' \
+        '^dom0: initrd 12345 bytes' \
+        '^APUS-TEST dom0: PASS' \
+        '^\(XEN\) Hardware Dom0 halted: halting machine'
+    refuse 'Panic' 'unhandled'
+}
+
 run_case standard_mb2
 run_case multiboot1
 run_case bad_options
 run_case mem_and_badpage
 run_case dom0_mem_default
 run_case with_module
+run_case default_dom0
 run_case fault_reports
 run_case power_paths
 run_case rate_limit

@@ -28,7 +28,7 @@ as_root() {
 
 # grub-mkrescue needs grub-pc-bin (i386-pc modules), xorriso and mtools; timeout comes from
 # coreutils; readelf (binutils) lets bench-boot.sh measure loaded segments.
-packages=(qemu-system-x86 grub-pc-bin grub-common xorriso mtools binutils)
+packages=(qemu-system-x86 grub-pc-bin grub-common xorriso mtools binutils python3)
 
 installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'

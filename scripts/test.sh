@@ -4,7 +4,9 @@
 # 1. installs what the boot tests need (scripts/setup.sh, idempotent);
 # 2. the XCTest suites of the pure core on the host (`swift test`);
 # 3. the Embedded build of the hypervisor image with -no-allocations, and the image checks;
-# 4. the boot tests: Apus under QEMU through GRUB, serial log checked (scripts/boot-tests.sh).
+# 4. the boot tests: Apus under QEMU through GRUB, serial log checked (scripts/boot-tests.sh);
+# 5. the guest tests: every test guest as dom0 on Apus and on real Xen 4.17 (the reference
+#    oracle, fetched from Debian by scripts/xen-reference.sh), verdicts compared.
 # Stops at the first failing stage. Each stage prints its own summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,3 +24,5 @@ echo "== hypervisor image"
 scripts/build.sh --check
 echo "== boot tests"
 scripts/boot-tests.sh
+echo "== guest tests (Apus and Xen 4.17)"
+scripts/guest-tests.sh --hypervisor both
