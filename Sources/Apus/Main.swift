@@ -102,6 +102,7 @@ enum ApusBanner {
         c.write("Apus version "); c.write(ApusVersion.string)
         c.write(" (Xen "); c.write(decimal: ApusVersion.xenInterfaceMajor); c.put(0x2E)
         c.write(decimal: ApusVersion.xenInterfaceMinor)
-        c.write(" interface) (Embedded Swift 6.3, x86_64) debug=n")
+        c.write(" interface) ("); c.write(BuildInfo.builtBy); c.write(") ("); c.write(BuildInfo.compiler)
+        c.write(") debug=n "); c.write(BuildInfo.date)
     }
 }

@@ -118,7 +118,7 @@ enum CPUHypercalls {
         case VCPUOP_register_vcpu_info:
             guard let request = GuestMemory.read(vcpu_register_vcpu_info.self, at: args.a2) else { return Errno.EFAULT }
             guard UInt64(request.offset) + 64 <= 4096 else { return Errno.EINVAL }
-            guard PV.current.owns(frame: request.mfn) else { return Errno.EINVAL }
+            guard PageTypes.isOwnedByCurrent(request.mfn) else { return Errno.EINVAL }
             let newAddress = request.mfn << 12 + UInt64(request.offset)
             let old = DirectMap.pointer(to: PV.current.vcpu.vcpuInfoMachineAddress, as: UInt8.self)
             DirectMap.pointer(to: newAddress, as: UInt8.self).update(from: old, count: 64)

@@ -51,7 +51,6 @@ enum Dom0Launch {
         PV.current.pageCount = plan.pages
         PV.current.maximumPageCount = decision.maximumPages ?? plan.pages
         PV.current.sharedInfoFrame = built.sharedInfoFrame
-        PV.current.firstFrame = built.frames.lowestFrame
         PV.current.vcpu.kernelTableFrame = built.l4Frame
         PV.current.vcpu.vcpuInfoMachineAddress = built.sharedInfoFrame << 12
         PV.current.started = true

@@ -44,10 +44,7 @@ struct PVDomain {
     var sharedInfoFrame: UInt64 = 0
     var vmAssist: UInt64 = 0
     var vcpu = PVVCPU()
-    var firstFrame: UInt64 = 0   // dom0's memory: machine frames [firstFrame, firstFrame + pageCount)
     var started = false
-
-    func owns(frame: UInt64) -> Bool { frame >= firstFrame && frame < firstFrame + pageCount }
 
     /// The vCPU's event mask byte (vcpu_info.evtchn_upcall_mask) through the direct map.
     var upcallMask: UInt8 {

@@ -8,10 +8,7 @@ enum VersionHypercall {
     static let extraVersion: StaticString = "-apus"
     static let capabilities: StaticString = "xen-3.0-x86_64"
     static let changeset: StaticString = "Apus 0.1.0"
-    static let compiler: StaticString = "Embedded Swift 6.3"
-    static let compiledBy: StaticString = "apus"
     static let compileDomain: StaticString = ""
-    static let compileDate: StaticString = "unknown"
 
     static func perform(_ args: HypercallArguments) -> Int64 {
         let out = args.a1
@@ -22,10 +19,10 @@ enum VersionHypercall {
             return GuestMemory.writeFixedString(extraVersion, to: out, length: Int(XEN_EXTRAVERSION_LEN)) ? 0 : Errno.EFAULT
         case XENVER_compile_info:
             guard GuestAddress.isAccessible(out, length: 144),
-                  GuestMemory.writeFixedString(compiler, to: out, length: 64),
-                  GuestMemory.writeFixedString(compiledBy, to: out + 64, length: 16),
+                  GuestMemory.writeFixedString(BuildInfo.compiler, to: out, length: 64),
+                  GuestMemory.writeFixedString(BuildInfo.builtBy, to: out + 64, length: 16),
                   GuestMemory.writeFixedString(compileDomain, to: out + 80, length: 32),
-                  GuestMemory.writeFixedString(compileDate, to: out + 112, length: 32) else { return Errno.EFAULT }
+                  GuestMemory.writeFixedString(BuildInfo.date, to: out + 112, length: 32) else { return Errno.EFAULT }
             return 0
         case XENVER_capabilities:
             return GuestMemory.writeFixedString(capabilities, to: out, length: Int(XEN_CAPABILITIES_LEN)) ? 0 : Errno.EFAULT
