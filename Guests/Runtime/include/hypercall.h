@@ -134,6 +134,19 @@ XG_INLINE int64_t HYPERVISOR_set_segment_base(uint32_t which, uint64_t base) {
 XG_INLINE int64_t HYPERVISOR_vm_assist(uint32_t cmd, uint32_t type) {
     return XG_HYPERCALL(__HYPERVISOR_vm_assist, cmd, type, 0, 0, 0);
 }
+XG_INLINE int64_t HYPERVISOR_set_gdt(const uint64_t *frames, uint32_t entries) {
+    return XG_HYPERCALL(__HYPERVISOR_set_gdt, frames, entries, 0, 0, 0);
+}
+/* x86-64: the descriptor's machine address and its 8 bytes, both in one register. */
+XG_INLINE int64_t HYPERVISOR_update_descriptor(uint64_t machine_address, uint64_t descriptor) {
+    return XG_HYPERCALL(__HYPERVISOR_update_descriptor, machine_address, descriptor, 0, 0, 0);
+}
+XG_INLINE int64_t HYPERVISOR_fpu_taskswitch(int32_t set) {
+    return XG_HYPERCALL(__HYPERVISOR_fpu_taskswitch, (int64_t)set, 0, 0, 0, 0);
+}
+XG_INLINE int64_t HYPERVISOR_set_callbacks(uint64_t event, uint64_t failsafe, uint64_t syscall) {
+    return XG_HYPERCALL(__HYPERVISOR_set_callbacks, event, failsafe, syscall, 0, 0);
+}
 
 /* Addresses of start.S symbols, for Swift (which cannot take the address of a C array). */
 XG_INLINE uint8_t *xg_console_buffer_address(void) { return xg_console_buffer; }
