@@ -96,18 +96,27 @@ boot() {
     fi
 }
 
-passed=0 failed=0
+# A guest whose folder holds APUS-PENDING specifies behaviour Apus does not have yet (the
+# file says what is missing): it must pass on Xen, and its Apus result is reported as
+# skipped instead of failing the suite, until the file is removed.
+passed=0 failed=0 skipped=0
 for name in "${guests[@]}"; do
     declare -A verdicts=()
+    pending=""
+    [[ ! -f Guests/$name/APUS-PENDING ]] || pending=$(head -1 "Guests/$name/APUS-PENDING")
     for hv in "${hypervisors[@]}"; do
         verdict=$(boot "$hv" "$name")
         verdicts[$hv]=$verdict
         if [[ $verdict == "APUS-TEST $name: PASS"* ]]; then
             echo "PASS $hv/$name: $verdict"; passed=$((passed + 1))
+            [[ $hv != apus || -z $pending ]] || echo "NOTE $name passes on Apus now: remove Guests/$name/APUS-PENDING"
+        elif [[ $hv == apus && -n $pending ]]; then
+            echo "SKIP $hv/$name: $verdict (pending in Apus: $pending)"; skipped=$((skipped + 1))
         else
             echo "FAIL $hv/$name: $verdict"; failed=$((failed + 1))
         fi
     done
+    if [[ -n $pending ]]; then unset verdicts; continue; fi
     if ((${#hypervisors[@]} == 2)) && [[ ${verdicts[xen]} != "${verdicts[apus]}" ]]; then
         note=$(grep -rhoE '// apus-xen-difference: .*' "Guests/$name" | head -1 || true)
         if [[ -n $note ]]; then
@@ -119,5 +128,5 @@ for name in "${guests[@]}"; do
     fi
     unset verdicts
 done
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 ((failed == 0))

@@ -65,50 +65,39 @@ enum PageTypes {
         return ram
     }
 
-    /// Xen's answer for putting `entry` in one of dom0's L1 tables: 0 or a negative errno.
-    static func checkL1(_ entry: UInt64) -> Int64 {
-        let pte = PageTableEntry(raw: entry)
-        guard pte.isPresent else { return 0 }
-        let frame = pte.physicalAddress >> 12
-        if frame == (1 << 40) - 1 { return Errno.EINVAL }                 // INVALID_MFN
-        if pte.physicalAddress >> UInt64(BootCPU.identity.physicalAddressBits) != 0 { return Errno.EPERM }
-        if frame == PV.current.sharedInfoFrame { return 0 }
-        if isRAM(frame) || (valid(frame) && owner(of: frame) != FrameInfo.noOwner) {
-            guard isOwnedByCurrent(frame) else { return Errno.EBUSY }     // free, Apus's, another domain's
-            if pte.isWritable && level(of: frame) != 0 { return Errno.EBUSY }
-            return 0
-        }
-        // I/O memory (the first MiB, holes, MMIO): the privileged domain may map it.
-        return PV.current.isPrivileged ? 0 : Errno.EPERM
+    /// The current domain, as the pure rules see it.
+    static var identity: PVDomainIdentity {
+        PVDomainIdentity(id: PV.current.id, isPrivileged: PV.current.isPrivileged,
+                         sharedInfoFrame: PV.current.sharedInfoFrame,
+                         physicalAddressBits: BootCPU.identity.physicalAddressBits)
     }
 
-    /// Gives `frame` the page-table type `level`, validating it (and, recursively, the
-    /// tables it points to) first: owned RAM, no writable mappings, no other type, every
-    /// L1 entry acceptable, no large pages (Apus offers none to PV guests). An L4 also gets
-    /// Apus's slots. 0 or Xen's errno; a failure leaves already-validated children typed,
-    /// which is safe (typed frames are only the more protected).
-    static func validate(_ frame: UInt64, level: Int) -> Int64 {
-        guard isRAM(frame), isOwnedByCurrent(frame) else { return Errno.EINVAL }
-        let existing = self.level(of: frame)
-        if existing == level { return 0 }
-        guard existing == 0, writableMappings(of: frame) == 0 else { return Errno.EINVAL }
-        let entries = DirectMap.pointer(to: frame << 12, as: UInt64.self)
-        for index in 0..<512 {
-            if level == 4 && index >= 256 && index < 272 { continue }  // Apus's slot
-            let entry = PageTableEntry(raw: entries[index])
-            if level == 1 {
-                let verdict = checkL1(entries[index])
-                guard verdict == 0 else { return verdict }
-                continue
-            }
-            guard entry.isPresent else { continue }
-            guard !entry.isLargePage else { return Errno.EINVAL }
-            let verdict = validate(entry.physicalAddress >> 12, level: level - 1)
-            guard verdict == 0 else { return verdict }
+    static func errno(_ verdict: PVMemoryVerdict) -> Int64 {
+        switch verdict {
+        case .ok: return 0
+        case .invalid: return Errno.EINVAL
+        case .busy: return Errno.EBUSY
+        case .notPermitted: return Errno.EPERM
         }
-        if level == 4 { MemoryHypercalls.installHypervisorSlots(l4: frame) }
-        setLevel(level, of: frame)
-        return 0
+    }
+
+    /// Xen's answer for putting `entry` in one of the domain's L1 tables: 0 or a negative errno.
+    static func checkL1(_ entry: UInt64) -> Int64 {
+        errno(PageTypeRules.checkL1(entry, domain: identity, table: FrameTableView()))
+    }
+
+    /// Gives `frame` the page-table type `level` after validating it (ApusCore's
+    /// PageTypeRules); an L4 also gets Apus's slots. 0 or Xen's errno.
+    static func validate(_ frame: UInt64, level: Int) -> Int64 {
+        var view = FrameTableView()
+        let verdict = PageTypeRules.validate(frame, level: level, domain: identity, table: &view)
+        if verdict == .ok && level == 4 { MemoryHypercalls.installHypervisorSlots(l4: frame) }
+        return errno(verdict)
+    }
+
+    static func untypeL1(_ frame: UInt64) {
+        var view = FrameTableView()
+        PageTypeRules.untypeL1(frame, domain: identity, table: &view)
     }
 
     /// Bookkeeping when an L1 entry changes from `old` to `new`.
@@ -151,6 +140,24 @@ enum PageTypes {
             }
         }
         return false
+    }
+}
+
+/// The frame table and the direct map, as ApusCore's page-type rules read them.
+struct FrameTableView: PVFrameTable {
+    func owner(of frame: UInt64) -> UInt16? {
+        guard let owner = PageTypes.owner(of: frame), owner != FrameInfo.noOwner else { return nil }
+        return owner
+    }
+    func isRAM(_ frame: UInt64) -> Bool { PageTypes.isRAM(frame) }
+    func level(of frame: UInt64) -> Int { PageTypes.level(of: frame) }
+    func writableMappings(of frame: UInt64) -> UInt64 { PageTypes.writableMappings(of: frame) }
+    func entry(_ frame: UInt64, _ index: Int) -> UInt64 {
+        DirectMap.pointer(to: frame << 12, as: UInt64.self)[index]
+    }
+    mutating func setLevel(_ level: Int, of frame: UInt64) { PageTypes.setLevel(level, of: frame) }
+    mutating func adjustWritableMappings(of frame: UInt64, by delta: Int) {
+        PageTypes.adjustWritableMappings(of: frame, by: delta)
     }
 }
 
@@ -267,7 +274,7 @@ enum MemoryHypercalls {
             PageTypes.setPinned(false, frame)
             if !PageTypes.isReferenced(frame, from: PV.current.vcpu.kernelTableFrame)
                 && !PageTypes.isReferenced(frame, from: PV.current.vcpu.userTableFrame) {
-                PageTypes.setLevel(0, of: frame)
+                if PageTypes.level(of: frame) == 1 { PageTypes.untypeL1(frame) } else { PageTypes.setLevel(0, of: frame) }
             }
             return 0
         case MMUEXT_NEW_BASEPTR:

@@ -1,0 +1,133 @@
+import XCTest
+@testable import ApusCore
+
+/// A small machine: frames 0x100..<0x200 are RAM; dom0 (id 0) owns 0x100..<0x180.
+struct FakeFrameTable: PVFrameTable {
+    var levels: [UInt64: Int] = [:]
+    var writable: [UInt64: UInt64] = [:]
+    var tables: [UInt64: [UInt64]] = [:]
+    var owners: [UInt64: UInt16] = {
+        var o: [UInt64: UInt16] = [:]
+        for f in UInt64(0x100)..<0x180 { o[f] = 0 }
+        for f in UInt64(0x180)..<0x190 { o[f] = 1 }
+        return o
+    }()
+
+    func owner(of frame: UInt64) -> UInt16? { owners[frame] }
+    func isRAM(_ frame: UInt64) -> Bool { frame >= 0x100 && frame < 0x200 }
+    func level(of frame: UInt64) -> Int { levels[frame] ?? 0 }
+    func writableMappings(of frame: UInt64) -> UInt64 { writable[frame] ?? 0 }
+    func entry(_ frame: UInt64, _ index: Int) -> UInt64 { tables[frame]?[index] ?? 0 }
+    mutating func setLevel(_ level: Int, of frame: UInt64) { levels[frame] = level }
+    mutating func adjustWritableMappings(of frame: UInt64, by delta: Int) {
+        writable[frame] = UInt64(Int(writable[frame] ?? 0) + delta)
+    }
+
+    mutating func setEntry(_ frame: UInt64, _ index: Int, _ value: UInt64) {
+        var t = tables[frame] ?? Array(repeating: 0, count: 512)
+        t[index] = value
+        tables[frame] = t
+    }
+}
+
+final class PageTypeRulesTests: XCTestCase {
+    let dom0 = PVDomainIdentity(id: 0, isPrivileged: true, sharedInfoFrame: 0x1F0, physicalAddressBits: 40)
+    let domU = PVDomainIdentity(id: 1, isPrivileged: false, sharedInfoFrame: 0x1F1, physicalAddressBits: 40)
+    let present: UInt64 = 1, writable: UInt64 = 2
+
+    func pte(_ frame: UInt64, _ flags: UInt64) -> UInt64 { frame << 12 | flags }
+
+    /// The cases the vamapping guest saw on Xen 4.17.
+    func testL1VerdictsMatchXen() {
+        var table = FakeFrameTable()
+        table.levels[0x120] = 1
+        XCTAssertEqual(PageTypeRules.checkL1(0, domain: dom0, table: table), .ok)
+        XCTAssertEqual(PageTypeRules.checkL1(pte(0x110, present | writable), domain: dom0, table: table), .ok)
+        XCTAssertEqual(PageTypeRules.checkL1(pte(0x120, present), domain: dom0, table: table), .ok, "a table read-only")
+        XCTAssertEqual(PageTypeRules.checkL1(pte(0x120, present | writable), domain: dom0, table: table), .busy)
+        XCTAssertEqual(PageTypeRules.checkL1(pte(0x1A0, present), domain: dom0, table: table), .busy, "free RAM")
+        XCTAssertEqual(PageTypeRules.checkL1(pte(0x185, present), domain: dom0, table: table), .busy, "domU's frame")
+        XCTAssertEqual(PageTypeRules.checkL1(pte(0, present), domain: dom0, table: table), .ok, "I/O memory for dom0")
+        XCTAssertEqual(PageTypeRules.checkL1(pte(0x300, present), domain: dom0, table: table), .ok, "past RAM")
+        XCTAssertEqual(PageTypeRules.checkL1(pte(0, present), domain: domU, table: table), .notPermitted)
+        XCTAssertEqual(PageTypeRules.checkL1(pte((1 << 40) - 1, present), domain: dom0, table: table), .invalid)
+        XCTAssertEqual(PageTypeRules.checkL1(pte(0x110, present) | 1 << 51, domain: dom0, table: table), .notPermitted)
+        XCTAssertEqual(PageTypeRules.checkL1(pte(0x1F0, present | writable), domain: dom0, table: table), .ok, "shared_info")
+    }
+
+    func testValidatingATreeTypesEveryLevel() {
+        var table = FakeFrameTable()
+        table.setEntry(0x100, 0, pte(0x101, present | writable))     // L4 -> L3
+        table.setEntry(0x100, 261, pte(0x1FF, present))              // Apus's slot: ignored
+        table.setEntry(0x101, 0, pte(0x102, present | writable))     // L3 -> L2
+        table.setEntry(0x102, 0, pte(0x103, present | writable))     // L2 -> L1
+        table.setEntry(0x103, 0, pte(0x110, present | writable))     // L1 -> data
+        table.setEntry(0x103, 1, pte(0x100, present))                // the L4 itself, read-only
+        XCTAssertEqual(PageTypeRules.validate(0x100, level: 4, domain: dom0, table: &table), .ok)
+        XCTAssertEqual(table.levels, [0x100: 4, 0x101: 3, 0x102: 2, 0x103: 1])
+        XCTAssertEqual(PageTypeRules.validate(0x100, level: 4, domain: dom0, table: &table), .ok, "already an L4")
+        XCTAssertEqual(PageTypeRules.validate(0x103, level: 2, domain: dom0, table: &table), .invalid, "an L1 as L2")
+    }
+
+    func testValidationRefusesWhatWouldBreakIsolation() {
+        var table = FakeFrameTable()
+        table.writable[0x104] = 1
+        XCTAssertEqual(PageTypeRules.validate(0x104, level: 1, domain: dom0, table: &table), .invalid, "mapped writable")
+        XCTAssertEqual(PageTypeRules.validate(0x185, level: 1, domain: dom0, table: &table), .invalid, "not its frame")
+        XCTAssertEqual(PageTypeRules.validate(0x0, level: 1, domain: dom0, table: &table), .invalid, "not RAM")
+        table.setEntry(0x105, 0, pte(0x105, present | writable))     // an L1 mapping itself writable
+        XCTAssertEqual(PageTypeRules.validate(0x105, level: 1, domain: dom0, table: &table), .busy)
+        XCTAssertEqual(table.writableMappings(of: 0x105), 0, "counts given back on failure")
+        table.levels[0x106] = 1
+        table.setEntry(0x107, 0, pte(0x106, present | writable))
+        XCTAssertEqual(PageTypeRules.validate(0x107, level: 1, domain: dom0, table: &table), .busy, "maps a table writable")
+        table.setEntry(0x108, 0, pte(0x109, present | writable | 0x80))
+        XCTAssertEqual(PageTypeRules.validate(0x108, level: 2, domain: dom0, table: &table), .invalid, "superpage")
+        XCTAssertEqual(PageTypeRules.validate(0x10A, level: 5, domain: dom0, table: &table), .invalid)
+    }
+
+    func testAnL1CountsItsWritableEntriesUntilUntyped() {
+        var table = FakeFrameTable()
+        table.setEntry(0x110, 0, pte(0x111, present | writable))
+        table.setEntry(0x110, 1, pte(0x112, present))
+        XCTAssertEqual(PageTypeRules.validate(0x110, level: 1, domain: dom0, table: &table), .ok)
+        XCTAssertEqual(table.writableMappings(of: 0x111), 1)
+        XCTAssertEqual(PageTypeRules.validate(0x111, level: 1, domain: dom0, table: &table), .invalid,
+                       "a frame an L1 maps writable cannot become a table")
+        PageTypeRules.untypeL1(0x110, domain: dom0, table: &table)
+        XCTAssertEqual(table.writableMappings(of: 0x111), 0)
+        XCTAssertEqual(PageTypeRules.validate(0x111, level: 1, domain: dom0, table: &table), .ok)
+    }
+
+    /// Random trees: whatever validates, no L1 in it maps a typed frame writable, and
+    /// every typed frame is the domain's own RAM.
+    func testRandomTreesNeverLeakWritableTables() {
+        var generator = SeededGenerator(seed: 99)
+        for _ in 0..<300 {
+            var table = FakeFrameTable()
+            for frame in UInt64(0x100)..<0x140 {
+                for index in 0..<4 {
+                    let target = UInt64.random(in: 0xF0..<0x1A0, using: &generator)
+                    let flags = present | (Bool.random(using: &generator) ? writable : 0)
+                    if Int.random(in: 0..<3, using: &generator) > 0 { table.setEntry(frame, index, pte(target, flags)) }
+                }
+            }
+            for _ in 0..<4 {
+                let root = UInt64.random(in: 0x100..<0x140, using: &generator)
+                _ = PageTypeRules.validate(root, level: Int.random(in: 1...4, using: &generator), domain: dom0, table: &table)
+            }
+            for (frame, level) in table.levels where level > 0 {
+                XCTAssertEqual(table.owners[frame], 0)
+                XCTAssertTrue(table.isRAM(frame))
+                guard level == 1 else { continue }
+                for index in 0..<512 {
+                    let entry = PageTableEntry(raw: table.entry(frame, index))
+                    if entry.isPresent && entry.isWritable {
+                        let target = entry.physicalAddress >> 12
+                        XCTAssertEqual(table.level(of: target), 0, "L1 \(frame) maps table \(target) writable")
+                    }
+                }
+            }
+        }
+    }
+}
