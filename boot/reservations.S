@@ -64,3 +64,11 @@ apus_guest_stack_guard:
 apus_guest_stack_bottom:
     .skip GUEST_ENTRY_STACK_SIZE
 apus_guest_stack_top:
+
+/* The window the CPU reads a guest's LDT through: 16 pages (8192 descriptors) that
+ * Apus maps on first use to the guest's own LDT frames, after checking them
+ * (SegmentDescriptors.swift). Unmapped until then, so a use faults into Apus. */
+    .balign 4096
+    .globl apus_ldt_area
+apus_ldt_area:
+    .skip 16 * 4096

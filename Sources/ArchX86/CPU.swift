@@ -85,6 +85,8 @@ public enum ImageLayout {
     public static var bootStackTop: UInt64 { x86_boot_stack_top() }
     public static var stackGuardPage: UInt64 { x86_apus_stack_guard() }
     public static var guestStackGuardPage: UInt64 { x86_apus_guest_stack_guard() }
+    public static var ldtArea: UInt64 { x86_apus_ldt_area() }
+    public static var gdtArea: UInt64 { x86_apus_gdt_area() }
     /// The descriptor bytes of the image's GNU build-id note (empty if it has none).
     public static var buildID: UnsafeRawBufferPointer {
         let start = x86___build_id_note(), end = x86___build_id_note_end()

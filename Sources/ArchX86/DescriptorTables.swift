@@ -72,6 +72,19 @@ public enum DescriptorTables {
         x86_lidt(&idtr)
     }
 
+    /// Points the LDT slot (selector 0xe050) at `base` for `entries` descriptors and loads
+    /// it; 0 entries loads the null LDT.
+    public static func loadLDT(base: UInt64, entries: Int) {
+        guard entries > 0 else {
+            x86_lldt(0)
+            return
+        }
+        let descriptor = SystemDescriptor(base: base, limit: UInt32(entries * 8 - 1), type: SystemDescriptor.ldt)
+        gdtSlot(Selector.ldt).pointee = descriptor.low
+        gdtSlot(Selector.ldt + 8).pointee = descriptor.high
+        x86_lldt(Selector.ldt)
+    }
+
     /// Ring-0 stack the CPU switches to on an interrupt from ring 3 (TSS.RSP0).
     public static func setKernelStack(_ top: UInt64) {
         let tss = UnsafeMutableRawPointer(bitPattern: UInt(tssBase)).unsafelyUnwrapped

@@ -28,10 +28,17 @@ enum GuestTraps {
         case 14:
             // vcpu_info.arch.cr2 (offset 16). The guest kernel believes it is supervisor
             // code: a fault it takes in kernel mode carries no user bit, as on Xen.
-            let address = CPU.cr2
+            var address = CPU.cr2
+            var code = frame.errorCode
+            var guestAddress: UInt64 = 0
+            if let mapped = SegmentDescriptors.ldtFault(at: address, guestAddress: &guestAddress) {
+                if mapped { return }                 // the LDT page is mapped: retry the load
+                address = guestAddress               // the guest's LDT page cannot be used
+                code = 0
+            }
             DirectMap.pointer(to: PV.current.vcpu.vcpuInfoMachineAddress + 16, as: UInt64.self).pointee = address
             let userBit: UInt64 = 1 << 2
-            let code = PV.current.vcpu.inKernelMode ? frame.errorCode & ~userBit : frame.errorCode
+            if PV.current.vcpu.inKernelMode { code &= ~userBit }
             bounce(frame, vector: 14, errorCode: code)
         case 3, 4, 0x80:
             // int3, into and int $0x80 reach Apus directly (their gates allow ring 3, as

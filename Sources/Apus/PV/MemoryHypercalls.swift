@@ -291,6 +291,8 @@ enum MemoryHypercalls {
             PV.current.vcpu.userTableFrame = frame
             if !PV.current.vcpu.inKernelMode { CPU.writeCR3((frame != 0 ? frame : PV.current.vcpu.kernelTableFrame) << 12) }
             return 0
+        case MMUEXT_SET_LDT:
+            return SegmentDescriptors.setLDT(base: op.arg1.linear_addr, entries: UInt64(op.arg2.nr_ents))
         case MMUEXT_TLB_FLUSH_LOCAL, MMUEXT_TLB_FLUSH_MULTI, MMUEXT_TLB_FLUSH_ALL:
             CPU.writeCR3(CPU.cr3)
             return 0

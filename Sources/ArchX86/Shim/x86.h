@@ -70,6 +70,7 @@ struct __attribute__((packed)) x86_table_pointer { uint16_t limit; uint64_t base
 X86_INLINE void x86_lgdt(const struct x86_table_pointer *p) { __asm__ volatile("lgdt (%0)" :: "r"(p) : "memory"); }
 X86_INLINE void x86_lidt(const struct x86_table_pointer *p) { __asm__ volatile("lidt (%0)" :: "r"(p) : "memory"); }
 X86_INLINE void x86_ltr(uint16_t selector) { __asm__ volatile("ltr %0" :: "r"(selector) : "memory"); }
+X86_INLINE void x86_lldt(uint16_t selector) { __asm__ volatile("lldt %0" :: "r"(selector) : "memory"); }
 
 /* Reload CS (far return) and the data segments after a new GDT; in boot/entry.S. */
 void x86_reload_segments(uint16_t code_selector, uint16_t data_selector);
@@ -85,7 +86,7 @@ X86_INLINE void x86_triple_fault(void) {
 extern char __image_start_phys, __text_start, __text_end, __rodata_start, __rodata_end;
 extern char __data_start, __data_end, __bss_start, __bss_end, __symbols_start, __image_end;
 extern char boot_stack_bottom, boot_stack_top, apus_stack_guard;
-extern char __build_id_note, __build_id_note_end;
+extern char __build_id_note, __build_id_note_end, apus_ldt_area;
 extern char apus_guest_stack_guard, apus_guest_stack_bottom, apus_guest_stack_top;
 extern char apus_symbol_table, apus_symbol_table_end, apus_console_ring, apus_page_table_pool, apus_page_table_pool_end;
 extern char apus_ist_stacks, apus_ist_stacks_end, apus_gdt_area, apus_idt, apus_tss, apus_command_line;
@@ -106,6 +107,7 @@ X86_LINKER_ADDRESS(boot_stack_bottom)
 X86_LINKER_ADDRESS(boot_stack_top)
 X86_LINKER_ADDRESS(apus_stack_guard)
 X86_LINKER_ADDRESS(__build_id_note)
+X86_LINKER_ADDRESS(apus_ldt_area)
 X86_LINKER_ADDRESS(__build_id_note_end)
 X86_LINKER_ADDRESS(apus_guest_stack_guard)
 X86_LINKER_ADDRESS(apus_guest_stack_bottom)
