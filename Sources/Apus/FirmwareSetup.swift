@@ -10,6 +10,8 @@ struct MachineFacts {
     var ioAPICCount = 0
     var localAPICAddress: UInt64 = 0xFEE0_0000
     var hpetBase: UInt64? = nil
+    /// A VGA text screen, unless the FADT says there is none (dom0 is told about it).
+    var vgaPresent = true
 }
 
 enum Firmware {
@@ -63,6 +65,7 @@ enum Firmware {
     }
 
     static func useFADT(_ fadt: FADT, directory: ACPITableDirectory, reader: DirectMapReader) {
+        if fadt.vgaNotPresent { facts.vgaPresent = false }
         Log.lines { ACPIPrinter.printPMTimer(fadt, into: &$0) }
         Log.lines { ACPIPrinter.printSleepInfo(fadt, facs: directory.first(.facs), into: &$0) }
         if fadt.canResetThroughRegister && fadt.resetRegister.isIOPort && fadt.resetRegister.address <= 0xFFFF {

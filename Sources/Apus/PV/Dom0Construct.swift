@@ -144,29 +144,20 @@ enum Dom0Construct {
 
     static func writeStartInfo(plan: Dom0Plan, frames: Dom0Frames, sharedInfoFrame: UInt64,
                                commandLine: ByteText, pae: Bool, initrdLength: UInt64) {
-        let page = UnsafeMutableRawPointer(frames.page(plan.pfn(plan.startInfo)))
-        let info = page.assumingMemoryBound(to: start_info.self)
-        let magic: StaticString = "xen-3.0-x86_64p"
-        let magicBytes = UnsafeMutableRawPointer(page)
-        for index in 0..<(pae ? magic.utf8CodeUnitCount : magic.utf8CodeUnitCount - 1) {
-            magicBytes.storeBytes(of: magic.utf8Start[index], toByteOffset: index, as: UInt8.self)
-        }
-        info.pointee.nr_pages = plan.pages
-        info.pointee.shared_info = sharedInfoFrame << 12
-        // Privileged, initial domain, and the power-management bits Xen 4.17 sets (0x300).
-        info.pointee.flags = UInt32(SIF_PRIVILEGED | SIF_INITDOMAIN) | 0x300
-            | (plan.moduleStartIsPFN ? UInt32(SIF_MOD_START_PFN) : 0)
-        info.pointee.pt_base = plan.pageTablesStart
-        info.pointee.nr_pt_frames = plan.pageTableFrames
-        info.pointee.mfn_list = plan.p2mStart
-        info.pointee.mod_start = plan.moduleStart
-        info.pointee.mod_len = initrdLength
-        info.pointee.first_p2m_pfn = plan.firstP2MPFN  // the first pfn after the initial allocation, as Xen
-        info.pointee.nr_p2m_frames = 0
-        let line = page + MemoryLayout<start_info>.offset(of: \.cmd_line)!
-        let count = min(commandLine.count, Int(MAX_GUEST_CMDLINE) - 1)
-        for index in 0..<count { line.storeBytes(of: commandLine[index], toByteOffset: index, as: UInt8.self) }
-        VGAConsoleInfo.write(after: info, page: page)
+        var fields = StartInfoFields()
+        fields.pages = plan.pages
+        fields.sharedInfoMachineAddress = sharedInfoFrame << 12
+        fields.flags = StartInfoFields.dom0Flags | (plan.moduleStartIsPFN ? UInt32(SIF_MOD_START_PFN) : 0)
+        fields.pageTableBase = plan.pageTablesStart
+        fields.pageTableFrames = plan.pageTableFrames
+        fields.p2mList = plan.p2mStart
+        fields.moduleStart = plan.moduleStart
+        fields.moduleLength = initrdLength
+        fields.firstP2MFrame = plan.firstP2MPFN  // the first pfn after the initial allocation, as Xen
+        fields.paeMagic = pae
+        fields.commandLine = commandLine
+        fields.vgaTextConsole = Firmware.facts.vgaPresent
+        StartInfoWriter.write(fields, into: UnsafeMutableRawPointer(frames.page(plan.pfn(plan.startInfo))))
     }
 
     /// Maps the bootstrap region 1:1 onto pseudo-physical frames: writable, user (a PV
@@ -216,21 +207,5 @@ enum Dom0Construct {
                 }
             }
         }
-    }
-}
-
-/// dom0_vga_console_info after start_info, as Xen gives dom0 when the console is VGA text.
-enum VGAConsoleInfo {
-    static func write(after info: UnsafeMutablePointer<start_info>, page: UnsafeMutableRawPointer) {
-        let offset = MemoryLayout<start_info>.size
-        let console = page + offset
-        console.storeBytes(of: UInt8(XEN_VGATYPE_TEXT_MODE_3), toByteOffset: 0, as: UInt8.self)
-        console.storeBytes(of: UInt8(16), toByteOffset: 1, as: UInt8.self)     // font height
-        console.storeBytes(of: UInt16(0), toByteOffset: 2, as: UInt16.self)    // cursor x
-        console.storeBytes(of: UInt16(0), toByteOffset: 4, as: UInt16.self)    // cursor y
-        console.storeBytes(of: UInt16(25), toByteOffset: 6, as: UInt16.self)   // rows
-        console.storeBytes(of: UInt16(80), toByteOffset: 8, as: UInt16.self)   // columns
-        info.pointee.console.dom0.info_off = UInt32(offset)
-        info.pointee.console.dom0.info_size = 40
     }
 }
