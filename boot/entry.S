@@ -155,3 +155,25 @@ apus_copy_guest_fault:
     .globl apus_syscall_scratch, apus_guest_entry_stack_top
 apus_syscall_scratch:       .quad 0
 apus_guest_entry_stack_top: .quad 0
+
+/*
+ * bool apus_load_user_gs(uint16_t selector): loads %gs for the guest's user mode
+ * (SEGBASE_GS_USER_SEL). swapgs makes the user base the active one, so the load sets the
+ * user base; swapgs again. A selector that cannot be loaded faults at apus_load_gs_insn:
+ * the #GP/#NP handler resumes at apus_load_gs_fault, which loads the null selector
+ * instead (Xen's behaviour) and returns false.
+ */
+    .text
+    .globl apus_load_user_gs, apus_load_gs_insn, apus_load_gs_fault
+apus_load_user_gs:
+    swapgs
+apus_load_gs_insn:
+    mov     %edi, %gs
+    swapgs
+    mov     $1, %eax
+    ret
+apus_load_gs_fault:
+    xor     %eax, %eax
+    mov     %eax, %gs
+    swapgs
+    ret

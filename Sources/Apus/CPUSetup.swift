@@ -48,6 +48,16 @@ enum BootCPU {
 
     /// CR4 protections: SMEP when offered. SMAP stays off: a 64-bit PV guest kernel runs in
     /// ring 3 and QEMU 7.2 faults its iretq under SMAP (DESIGN.md).
+    /// The FPU and SSE belong to the guests: CR0.MP|NE (no emulation, native errors) and
+    /// CR4.OSFXSR|OSXMMEXCPT so their SSE code runs; Apus itself never touches them.
+    static func enableGuestFPU() {
+        var cr0 = CPU.cr0
+        cr0 |= (1 << 1) | (1 << 5)
+        cr0 &= ~((1 << 2) | (1 << 3))
+        CPU.writeCR0(cr0)
+        CPU.writeCR4(CPU.cr4 | (1 << 9) | (1 << 10))
+    }
+
     static func enableProtections() {
         if identity.has(.smep) {
             CPU.writeCR4(CPU.cr4 | (1 << 20))

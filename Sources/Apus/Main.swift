@@ -75,6 +75,7 @@ func apusMain(_ magic: UInt32, _ bootInfoPhysical: UInt32) {
         c.write(size: directMapBytes); c.write(" at "); c.write(hex0x: ImageLayout.directMapStart)
     }
     BootCPU.enableProtections()
+    BootCPU.enableGuestFPU()
     SegmentDescriptors.setUp()
     let reader = DirectMapReader(limit: directMapBytes)
     Memory.startFrameAllocator(options: options, directMapLimit: directMapBytes)

@@ -26,6 +26,11 @@ func apusTrap(_ raw: UnsafeMutableRawPointer) {
         frame.rip = fixup
         return
     }
+    if (frame.vector == 13 || frame.vector == 11) && frame.fromHypervisor,
+       let fixup = GuestEntry.segmentLoadFixup(for: frame.rip) {
+        frame.rip = fixup
+        return
+    }
     if !frame.fromHypervisor {
         GuestTraps.handle(frame)
         return

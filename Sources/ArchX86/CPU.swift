@@ -38,6 +38,7 @@ public enum CPU {
     @inline(__always) public static func writeCR3(_ v: UInt64) { x86_write_cr3(v) }
     @inline(__always) public static var cr4: UInt64 { x86_read_cr4() }
     @inline(__always) public static func writeCR4(_ v: UInt64) { x86_write_cr4(v) }
+    @inline(__always) public static func clearTaskSwitched() { x86_clts() }
     @inline(__always) public static func invalidatePage(_ virtualAddress: UInt64) { x86_invlpg(virtualAddress) }
 
     public static func tripleFault() -> Never {

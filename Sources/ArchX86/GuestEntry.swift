@@ -37,6 +37,15 @@ public enum GuestEntry {
         Int(apus_copy_guest(destination, source, UInt64(count)))
     }
 
+    /// Loads the guest's user %gs selector (its base becomes the user GS base). False
+    /// when the selector could not be loaded and the null selector was loaded instead.
+    public static func loadUserGS(_ selector: UInt16) -> Bool { apus_load_user_gs(selector) }
+
+    /// If a #GP or #NP hit the user-%gs load, where to resume instead.
+    public static func segmentLoadFixup(for rip: UInt64) -> UInt64? {
+        rip == x86_load_gs_insn() ? x86_load_gs_fault() : nil
+    }
+
     /// If a page fault hit inside the guest-copy routine, where to resume instead.
     public static func copyFaultFixup(for rip: UInt64) -> UInt64? {
         rip >= x86_copy_guest_start() && rip < x86_copy_guest_end() ? x86_copy_guest_fault() : nil

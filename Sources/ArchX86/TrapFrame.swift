@@ -51,6 +51,51 @@ public struct TrapFrame {
         get { frame.pointee.rdx }
         nonmutating set { frame.pointee.rdx = newValue }
     }
+    /// General register `number` in the instruction encoding's order (0 rax, 1 rcx, 2 rdx,
+    /// 3 rbx, 4 rsp, 5 rbp, 6 rsi, 7 rdi, 8-15 r8-r15), for instruction emulation.
+    public func register(_ number: Int) -> UInt64 {
+        let f = frame.pointee
+        switch number & 15 {
+        case 0: return f.rax
+        case 1: return f.rcx
+        case 2: return f.rdx
+        case 3: return f.rbx
+        case 4: return f.rsp
+        case 5: return f.rbp
+        case 6: return f.rsi
+        case 7: return f.rdi
+        case 8: return f.r8
+        case 9: return f.r9
+        case 10: return f.r10
+        case 11: return f.r11
+        case 12: return f.r12
+        case 13: return f.r13
+        case 14: return f.r14
+        default: return f.r15
+        }
+    }
+
+    public func setRegister(_ number: Int, _ value: UInt64) {
+        switch number & 15 {
+        case 0: frame.pointee.rax = value
+        case 1: frame.pointee.rcx = value
+        case 2: frame.pointee.rdx = value
+        case 3: frame.pointee.rbx = value
+        case 4: frame.pointee.rsp = value
+        case 5: frame.pointee.rbp = value
+        case 6: frame.pointee.rsi = value
+        case 7: frame.pointee.rdi = value
+        case 8: frame.pointee.r8 = value
+        case 9: frame.pointee.r9 = value
+        case 10: frame.pointee.r10 = value
+        case 11: frame.pointee.r11 = value
+        case 12: frame.pointee.r12 = value
+        case 13: frame.pointee.r13 = value
+        case 14: frame.pointee.r14 = value
+        default: frame.pointee.r15 = value
+        }
+    }
+
     /// Hypercall arguments, in the PV ABI's order: rdi, rsi, rdx, r10, r8 (r9 for a sixth).
     public var hypercallArguments: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) {
         let f = frame.pointee

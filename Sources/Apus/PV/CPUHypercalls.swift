@@ -66,14 +66,15 @@ enum CPUHypercalls {
 
     /// Sets or clears CR0.TS so that the guest's next FPU use raises #NM (bounced to it).
     static func fpuTaskSwitch(_ args: HypercallArguments) -> Int64 {
-        PV.current.vcpu.fpuTaskSwitched = args.a0 != 0
-        let ts: UInt64 = 1 << 3
-        CPU.writeCR0(args.a0 != 0 ? CPU.cr0 | ts : CPU.cr0 & ~ts)
+        FPUState.setTaskSwitched(args.a0 != 0)
         return 0
     }
 
     static func setSegmentBase(_ args: HypercallArguments) -> Int64 {
         let base = args.a1
+        if Int32(truncatingIfNeeded: args.a0) == SEGBASE_GS_USER_SEL && args.a0 >> 32 == 0 {
+            return setUserGSSelector(base)
+        }
         guard VirtualAddress.isCanonical(base) else { return Errno.EINVAL }
         switch Int32(truncatingIfNeeded: args.a0) {
         case SEGBASE_FS:
@@ -88,6 +89,18 @@ enum CPUHypercalls {
         default:
             return Errno.EINVAL
         }
+        return 0
+    }
+
+    /// SEGBASE_GS_USER_SEL: base[15:0] is the user %gs selector (RPL raised to 3 unless
+    /// null); its descriptor's base becomes the user GS base; one that cannot be loaded
+    /// leaves the null selector, and a null selector a zero base. Always 0, as on Xen.
+    static func setUserGSSelector(_ value: UInt64) -> Int64 {
+        var selector = UInt16(truncatingIfNeeded: value)
+        if selector & ~3 != 0 { selector |= 3 }
+        let loaded = GuestEntry.loadUserGS(selector)
+        if !loaded || selector & ~3 == 0 { CPU.writeMSR(MSR.kernelGSBase, 0) }
+        PV.current.vcpu.gsBaseUser = CPU.readMSR(MSR.kernelGSBase)
         return 0
     }
 

@@ -40,6 +40,10 @@ enum GuestTraps {
             let userBit: UInt64 = 1 << 2
             if PV.current.vcpu.inKernelMode { code &= ~userBit }
             bounce(frame, vector: 14, errorCode: code)
+        case 7:
+            // #NM after fpu_taskswitch(1): Xen clears the virtual TS as it bounces it.
+            FPUState.setTaskSwitched(false)
+            bounce(frame, vector: 7, errorCode: nil)
         case 3, 4, 0x80:
             // int3, into and int $0x80 reach Apus directly (their gates allow ring 3, as
             // Xen's do) and go to the guest's handler as software interrupts.
@@ -61,7 +65,7 @@ enum GuestTraps {
     /// as the CPU would have (after the instruction). QEMU 7.2 reports the error code as
     /// n*16+2, so the instruction is decoded rather than trusting the code.
     static func generalProtection(_ frame: TrapFrame) {
-        if frame.errorCode == 0, emulateInterruptFlag(frame) { return }
+        if frame.errorCode == 0, emulateInterruptFlag(frame) || PrivilegedOps.emulate(frame) { return }
         if frame.errorCode & 3 == 2, let opcode = readGuestBytes(frame.rip, 2), opcode.0 == 0xCD {
             let vector = Int(opcode.1)
             let entry = PV.current.vcpu.traps[vector]
