@@ -66,6 +66,10 @@ apus_restore_frame:
     popq    %rbx
     popq    %rax
     add     $16, %rsp           /* vector and error code */
+    /* A guest can hand Apus a frame the CPU refuses (a bad CS or SS in HYPERVISOR_iret):
+     * the fault at this iretq is the guest's, and Traps.swift bounces it to the guest. */
+    .globl apus_guest_iret
+apus_guest_iret:
     iretq
 
 /* void x86_reload_segments(uint16_t code_selector, uint16_t data_selector) */

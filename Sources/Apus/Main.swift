@@ -80,6 +80,7 @@ func apusMain(_ magic: UInt32, _ bootInfoPhysical: UInt32) {
     let reader = DirectMapReader(limit: directMapBytes)
     Memory.startFrameAllocator(options: options, directMapLimit: directMapBytes)
     MachineToPhys.create()
+    RAMBitmap.build()
 
     Firmware.discover(boot: boot, options: options, reader: reader)
     Timers.start(options: options)

@@ -26,6 +26,10 @@ func apusTrap(_ raw: UnsafeMutableRawPointer) {
         frame.rip = fixup
         return
     }
+    if frame.fromHypervisor && frame.rip == GuestEntry.guestIretAddress && frame.vector >= 10 && frame.vector <= 14 {
+        GuestTraps.refusedReturn(frame)
+        return
+    }
     if (frame.vector == 13 || frame.vector == 11) && frame.fromHypervisor,
        let fixup = GuestEntry.segmentLoadFixup(for: frame.rip) {
         frame.rip = fixup

@@ -41,6 +41,9 @@ public enum GuestEntry {
     /// when the selector could not be loaded and the null selector was loaded instead.
     public static func loadUserGS(_ selector: UInt16) -> Bool { apus_load_user_gs(selector) }
 
+    /// Address of the iretq every return to a guest goes through.
+    public static var guestIretAddress: UInt64 { x86_guest_iret() }
+
     /// If a #GP or #NP hit the user-%gs load, where to resume instead.
     public static func segmentLoadFixup(for rip: UInt64) -> UInt64? {
         rip == x86_load_gs_insn() ? x86_load_gs_fault() : nil

@@ -29,11 +29,14 @@ enum CPUHypercalls {
     }
 
     /// 64-bit form: event, failsafe and syscall entry points (the last two mask events).
+    /// Non-canonical addresses are ignored (the old one stays), as Xen does.
     static func setCallbacks(_ args: HypercallArguments) -> Int64 {
-        PV.current.vcpu.callbacks.event = args.a0
-        PV.current.vcpu.callbacks.failsafe = args.a1
-        PV.current.vcpu.callbacks.syscall = args.a2
-        PV.current.vcpu.callbacks.syscallMasksEvents = true
+        if VirtualAddress.isCanonical(args.a0) { PV.current.vcpu.callbacks.event = args.a0 }
+        if VirtualAddress.isCanonical(args.a1) { PV.current.vcpu.callbacks.failsafe = args.a1 }
+        if VirtualAddress.isCanonical(args.a2) {
+            PV.current.vcpu.callbacks.syscall = args.a2
+            PV.current.vcpu.callbacks.syscallMasksEvents = true
+        }
         return 0
     }
 
@@ -41,7 +44,8 @@ enum CPUHypercalls {
         switch Int32(truncatingIfNeeded: args.a0) {
         case CALLBACKOP_register:
             guard let request = GuestMemory.read(callback_register.self, at: args.a1) else { return Errno.EFAULT }
-            guard request.address == 0 || GuestAddress.isGuestCodeOrStack(request.address) else { return Errno.EINVAL }
+            // Xen takes any canonical address (a wrong one faults when used) and checks it before the type.
+            guard VirtualAddress.isCanonical(request.address) else { return Errno.EINVAL }
             switch Int32(request.type) {
             case CALLBACKTYPE_event: PV.current.vcpu.callbacks.event = request.address
             case CALLBACKTYPE_failsafe: PV.current.vcpu.callbacks.failsafe = request.address
@@ -56,9 +60,16 @@ enum CPUHypercalls {
             return 0
         case CALLBACKOP_unregister:
             guard let request = GuestMemory.read(callback_unregister.self, at: args.a1) else { return Errno.EFAULT }
-            guard Int32(request.type) == CALLBACKTYPE_nmi else { return Errno.EINVAL }
-            PV.current.vcpu.callbacks.nmi = 0
-            return 0
+            switch Int32(request.type) {
+            case CALLBACKTYPE_nmi:
+                PV.current.vcpu.callbacks.nmi = 0
+                return 0
+            case CALLBACKTYPE_event, CALLBACKTYPE_failsafe, CALLBACKTYPE_syscall, CALLBACKTYPE_sysenter,
+                 CALLBACKTYPE_syscall32:
+                return Errno.EINVAL  // only the NMI callback can be unregistered
+            default:
+                return Errno.ENOSYS
+            }
         default:
             return Errno.ENOSYS
         }

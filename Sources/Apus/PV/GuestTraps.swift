@@ -60,6 +60,24 @@ enum GuestTraps {
         }
     }
 
+    /// The CPU refused the frame Apus was returning the guest to (a bad CS or SS from its
+    /// HYPERVISOR_iret): as on Xen, that is a #GP for the guest at the place it was going,
+    /// with flat selectors so the bounce itself can return.
+    static func refusedReturn(_ frame: TrapFrame) {
+        let words = UnsafePointer<UInt64>(bitPattern: UInt(frame.rsp)).unsafelyUnwrapped
+        let code = frame.errorCode
+        frame.rip = words[0]
+        frame.cs = Bounce.flatKernelCS
+        frame.rflags = words[2]
+        frame.rsp = words[3]
+        frame.ss = Bounce.flatKernelSS
+        Log.line(.info, guest: true) { c in
+            c.write("d0v0: return to cs "); c.write(hex0x: words[1]); c.write(" ss "); c.write(hex0x: words[4])
+            c.write(" refused by the CPU: #GP for the guest")
+        }
+        bounce(frame, vector: 13, errorCode: code)
+    }
+
     /// `int n` from the guest raises #GP when the IDT gate's DPL is 0 (all of Apus's are):
     /// if the guest's own trap table allows `int n` from its current ring, deliver vector n
     /// as the CPU would have (after the instruction). QEMU 7.2 reports the error code as
@@ -86,8 +104,7 @@ enum GuestTraps {
     /// set_iopl) are skipped as no-ops, as Xen 4.17 does (the traps guest saw no trap and no
     /// change of the event mask); with IOPL 0 the #GP is the guest's.
     static func emulateInterruptFlag(_ frame: TrapFrame) -> Bool {
-        let vcpu = PV.current.vcpu
-        guard vcpu.inKernelMode, vcpu.iopl >> 12 >= 1, let opcode = readGuestBytes(frame.rip, 1),
+        guard PV.current.vcpu.inKernelMode, PV.current.vcpu.iopl >> 12 >= 1, let opcode = readGuestBytes(frame.rip, 1),
               opcode.0 == 0xFA || opcode.0 == 0xFB else { return false }
         frame.rip = frame.rip &+ 1
         return true
@@ -135,14 +152,15 @@ enum GuestTraps {
     }
 
     static func deliver(_ frame: TrapFrame, request: BounceRequest, what: StaticString, vector: Int = -1) {
-        let vcpu = PV.current.vcpu
+        // Fields are read in place: a copy of the vCPU (its 4 KiB trap table) per trap
+        // would cost more than the whole bounce.
         let interrupted = InterruptedContext(rip: frame.rip, cs: frame.cs, rflags: frame.rflags, rsp: frame.rsp,
                                              ss: frame.ss, rcx: frame.rcx, r11: frame.r11)
         let made: BounceFrame
         do throws(BounceError) {
-            made = try Bounce.make(interrupted: interrupted, inKernelMode: vcpu.inKernelMode,
-                                   kernelStackPointer: vcpu.kernelStackPointer, upcallMask: PV.current.upcallMask,
-                                   iopl: vcpu.iopl, request: request)
+            made = try Bounce.make(interrupted: interrupted, inKernelMode: PV.current.vcpu.inKernelMode,
+                                   kernelStackPointer: PV.current.vcpu.kernelStackPointer,
+                                   upcallMask: PV.current.upcallMask, iopl: PV.current.vcpu.iopl, request: request)
         } catch {
             crashDomain(frame, what: what, vector: vector, reason: error)
         }
@@ -199,7 +217,13 @@ enum GuestIret {
             GuestTraps.crashDomain(frame, what: "iret", vector: -1, reason: .badStack(frame.rsp))
         }
         let result = Iret.decode(words, iopl: PV.current.vcpu.iopl)
-        if result.toUserMode && PV.current.vcpu.inKernelMode { GuestMode.switchToUser() }
+        if result.toUserMode && PV.current.vcpu.inKernelMode {
+            guard PV.current.vcpu.userTableFrame != 0 else {
+                GuestTraps.crashDomain(frame, what: "iret (guest switching to user mode with no user page tables)",
+                                       vector: -1, reason: .noHandler)
+            }
+            GuestMode.switchToUser()
+        }
         frame.rax = result.rax
         frame.rip = result.rip
         frame.cs = result.cs

@@ -55,14 +55,10 @@ enum PageTypes {
     static func isOwnedByCurrent(_ frame: UInt64) -> Bool { owner(of: frame) == PV.current.id }
 
     /// RAM as the firmware reported it, above the first MiB (which Xen treats as I/O).
+    /// One bit per frame, built once at boot (RAMBitmap): checked for every page-table
+    /// entry a guest installs, so it must not walk the memory map.
     static func isRAM(_ frame: UInt64) -> Bool {
-        guard frame >= 0x100 else { return false }
-        let address = frame << 12
-        var ram = false
-        Memory.map.forEachFirmwareRange { range in
-            if range.type.isUsable && address >= range.base && address < range.end { ram = true }
-        }
-        return ram
+        frame >= 0x100 && RAMBitmap.contains(frame)
     }
 
     /// The current domain, as the pure rules see it.

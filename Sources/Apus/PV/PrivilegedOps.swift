@@ -123,12 +123,12 @@ enum FPUState {
 /// Which MSRs a PV kernel may read or write, and what it sees (Xen 4.17's answers).
 enum MSRPolicy {
     static func read(_ msr: UInt32) -> UInt64? {
-        let vcpu = PV.current.vcpu
+        let kernel = PV.current.vcpu.inKernelMode
         switch msr {
         case 0xC000_0080: return 0xD01                                     // EFER: SCE|LME|LMA|NXE
-        case 0xC000_0100: return vcpu.fsBase
-        case 0xC000_0101: return vcpu.inKernelMode ? vcpu.gsBaseKernel : vcpu.gsBaseUser
-        case 0xC000_0102: return vcpu.inKernelMode ? vcpu.gsBaseUser : vcpu.gsBaseKernel
+        case 0xC000_0100: return PV.current.vcpu.fsBase
+        case 0xC000_0101: return kernel ? PV.current.vcpu.gsBaseKernel : PV.current.vcpu.gsBaseUser
+        case 0xC000_0102: return kernel ? PV.current.vcpu.gsBaseUser : PV.current.vcpu.gsBaseKernel
         case 0xC000_0103: return 0                                         // TSC_AUX
         case 0x1B: return 0xFEE0_0900                                      // APIC_BASE: BSP, enabled
         case 0x10: return CPU.readTimeStampCounter()

@@ -31,7 +31,8 @@ X86_INLINE uint64_t x86_copy_guest_end(void) { return (uint64_t)(uintptr_t)&apus
 X86_INLINE uint64_t x86_copy_guest_fault(void) { return (uint64_t)(uintptr_t)&apus_copy_guest_fault; }
 X86_INLINE void x86_set_guest_entry_stack(uint64_t top) { apus_guest_entry_stack_top = top; }
 _Bool apus_load_user_gs(uint16_t selector);
-extern char apus_load_gs_insn, apus_load_gs_fault;
+extern char apus_load_gs_insn, apus_load_gs_fault, apus_guest_iret;
+X86_INLINE uint64_t x86_guest_iret(void) { return (uint64_t)(uintptr_t)&apus_guest_iret; }
 X86_INLINE uint64_t x86_load_gs_insn(void) { return (uint64_t)(uintptr_t)&apus_load_gs_insn; }
 X86_INLINE uint64_t x86_load_gs_fault(void) { return (uint64_t)(uintptr_t)&apus_load_gs_fault; }
 
