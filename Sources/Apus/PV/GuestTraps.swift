@@ -47,7 +47,7 @@ enum GuestTraps {
         case 3, 4, 0x80:
             // int3, into and int $0x80 reach Apus directly (their gates allow ring 3, as
             // Xen's do) and go to the guest's handler as software interrupts.
-            if vector == 0x80 && !PV.current.vcpu.traps[0x80].isSet {
+            if vector == 0x80 && !PV.current.vcpu.traps.entry(0x80).isSet {
                 frame.rip = frame.rip &- 2
                 bounce(frame, vector: 13, errorCode: 0x80 << 3 | 2)
             } else {
@@ -86,7 +86,7 @@ enum GuestTraps {
         if frame.errorCode == 0, emulateInterruptFlag(frame) || PrivilegedOps.emulate(frame) { return }
         if frame.errorCode & 3 == 2, let opcode = readGuestBytes(frame.rip, 2), opcode.0 == 0xCD {
             let vector = Int(opcode.1)
-            let entry = PV.current.vcpu.traps[vector]
+            let entry = PV.current.vcpu.traps.entry(vector)
             let ring = PV.current.vcpu.inKernelMode ? 1 : 3
             if entry.isSet && entry.dpl >= ring {
                 frame.rip = frame.rip &+ 2
@@ -146,7 +146,7 @@ enum GuestTraps {
     }
 
     static func bounce(_ frame: TrapFrame, vector: Int, errorCode: UInt64?, softwareInterrupt: Bool = false) {
-        let entry = PV.current.vcpu.traps[vector]
+        let entry = PV.current.vcpu.traps.entry(vector)
         deliver(frame, request: BounceRequest(handler: entry.address, errorCode: errorCode, masksEvents: entry.masksEvents),
                 what: ExceptionNames.name(vector), vector: vector)
     }
@@ -160,7 +160,7 @@ enum GuestTraps {
         do throws(BounceError) {
             made = try Bounce.make(interrupted: interrupted, inKernelMode: PV.current.vcpu.inKernelMode,
                                    kernelStackPointer: PV.current.vcpu.kernelStackPointer,
-                                   upcallMask: PV.current.upcallMask, iopl: PV.current.vcpu.iopl, request: request)
+                                   upcallMask: PV.upcallMask, iopl: PV.current.vcpu.iopl, request: request)
         } catch {
             crashDomain(frame, what: what, vector: vector, reason: error)
         }
@@ -170,7 +170,7 @@ enum GuestTraps {
             GuestMemory.write(UnsafeRawPointer($0.baseAddress!), to: made.stackPointer, count: made.wordCount * 8)
         }
         guard written else { crashDomain(frame, what: what, vector: vector, reason: .badStack(made.stackPointer)) }
-        PV.current.upcallMask = made.upcallMaskAfter
+        PV.upcallMask = made.upcallMaskAfter
         frame.rip = made.resume.rip
         frame.cs = made.resume.cs
         frame.rflags = made.resume.rflags
@@ -232,7 +232,7 @@ enum GuestIret {
         frame.ss = result.ss
         if let rcx = result.rcx { frame.rcx = rcx }
         if let r11 = result.r11 { frame.r11 = r11 }
-        PV.current.upcallMask = result.upcallMask
+        PV.upcallMask = result.upcallMask
     }
 }
 

@@ -31,6 +31,12 @@ public struct GuestTrapTable {
         set { entries[vector & 255] = newValue }
     }
 
+    /// Reads one entry in place. (A non-mutating read of an InlineArray element can make
+    /// the optimiser copy the whole 4 KiB table first; this is on every bounce's path.)
+    public mutating func entry(_ vector: Int) -> GuestTrapEntry {
+        entries[vector & 255]
+    }
+
     /// One trap_info record from the guest. Returns false (and changes nothing) for a
     /// handler in Apus's slot or a non-canonical one; Xen takes the address as given and
     /// the guest faults when it is used, Apus refuses it up front with -EFAULT.
