@@ -8,28 +8,28 @@ enum ConsoleHypercall {
     static let chunk = 128
 
     static func perform(_ args: HypercallArguments) -> Int64 {
-        let count = Int64(Int32(truncatingIfNeeded: args.a1))
-        switch Int32(truncatingIfNeeded: args.a0) {
-        case CONSOLEIO_write:
-            guard count >= 0 else { return Errno.EINVAL }
+        switch ConsoleIORequest.decode(command: args.a0, count: args.a1) {
+        case .write(let count):
             var buffer = InlineArray<128, UInt8>(repeating: 0)
-            var done: Int64 = 0
+            var done = 0
             while done < count {
-                let piece = Int(min(Int64(chunk), count - done))
+                let piece = min(chunk, count - done)
                 let ok = withUnsafeMutableBytes(of: &buffer) { storage -> Bool in
-                    guard GuestMemory.read(UnsafeMutableRawPointer(storage.baseAddress!), from: args.a2 &+ UInt64(done),
-                                           count: piece) else { return false }
+                    guard GuestMemory.read(storage.baseAddress!, from: args.a2 &+ UInt64(done), count: piece) else {
+                        return false
+                    }
                     Console.shared.writeGuestBytes(UnsafeRawBufferPointer(start: storage.baseAddress, count: piece))
                     return true
                 }
                 guard ok else { return Errno.EFAULT }
-                done += Int64(piece)
+                done += piece
             }
             return 0
-        case CONSOLEIO_read:
-            guard count >= 0 else { return Errno.EINVAL }
-            return 0
-        default:
+        case .read:
+            return 0  // console input reaches dom0 with the events issue
+        case .invalidCount:
+            return Errno.EINVAL
+        case .unknown:
             return Errno.ENOSYS
         }
     }

@@ -218,7 +218,8 @@ enum MemoryHypercalls {
     }
 
     static func updateVAMapping(_ args: HypercallArguments) -> Int64 {
-        let virtual = args.a0, entry = args.a1, flags = args.a2
+        let virtual = args.a0, entry = args.a1
+        guard let flags = UpdateVAFlags.decode(args.a2) else { return Errno.EINVAL }
         guard GuestAddress.isAccessible(virtual, length: 1) else { return Errno.EINVAL }
         guard let slot = PageTypes.l1EntryAddress(for: virtual, root: PV.current.vcpu.kernelTableFrame) else {
             return Errno.EINVAL
@@ -234,11 +235,12 @@ enum MemoryHypercalls {
         return 0
     }
 
-    static func flush(flags: UInt64, virtual: UInt64) {
-        switch Int32(truncatingIfNeeded: flags & UInt64(UVMF_FLUSHTYPE_MASK)) {
-        case UVMF_INVLPG: CPU.invalidatePage(virtual)
-        case UVMF_TLB_FLUSH: CPU.writeCR3(CPU.cr3)
-        default: break
+    /// One vCPU for now, so every scope is this CPU's TLB.
+    static func flush(flags: UpdateVAFlags, virtual: UInt64) {
+        switch flags.flush {
+        case .onePage: CPU.invalidatePage(virtual)
+        case .wholeTLB: CPU.writeCR3(CPU.cr3)
+        case .none: break
         }
     }
 
@@ -257,15 +259,14 @@ enum MemoryHypercalls {
     }
 
     static func perform(_ op: mmuext_op) -> Int64 {
-        let frame = op.arg1.mfn
-        switch Int32(bitPattern: op.cmd) {
-        case MMUEXT_PIN_L1_TABLE, MMUEXT_PIN_L2_TABLE, MMUEXT_PIN_L3_TABLE, MMUEXT_PIN_L4_TABLE:
+        switch MMUExtRequest.decode(command: op.cmd, argument1: op.arg1.mfn, argument2: op.arg2.vcpumask) {
+        case .pin(let level, let frame):
             guard !PageTypes.isPinned(frame) else { return Errno.EINVAL }
-            let verdict = PageTypes.validate(frame, level: Int(op.cmd) + 1)
+            let verdict = PageTypes.validate(frame, level: level)
             guard verdict == 0 else { return verdict }
             PageTypes.setPinned(true, frame)
             return 0
-        case MMUEXT_UNPIN_TABLE:
+        case .unpin(let frame):
             guard PageTypes.isOwnedByCurrent(frame), PageTypes.isPinned(frame) else { return Errno.EINVAL }
             PageTypes.setPinned(false, frame)
             if !PageTypes.isReferenced(frame, from: PV.current.vcpu.kernelTableFrame)
@@ -273,29 +274,29 @@ enum MemoryHypercalls {
                 if PageTypes.level(of: frame) == 1 { PageTypes.untypeL1(frame) } else { PageTypes.setLevel(0, of: frame) }
             }
             return 0
-        case MMUEXT_NEW_BASEPTR:
-            let verdict = PageTypes.validate(frame, level: 4)
-            guard verdict == 0 else { return Errno.EINVAL }
+        case .newBasePointer(let frame):
+            guard PageTypes.validate(frame, level: 4) == 0 else { return Errno.EINVAL }
             PV.current.vcpu.kernelTableFrame = frame
             if PV.current.vcpu.inKernelMode { CPU.writeCR3(frame << 12) }
             return 0
-        case MMUEXT_NEW_USER_BASEPTR:
+        case .newUserBasePointer(let frame):
             if frame != 0 {
-                let verdict = PageTypes.validate(frame, level: 4)
-                guard verdict == 0 else { return Errno.EINVAL }
+                guard PageTypes.validate(frame, level: 4) == 0 else { return Errno.EINVAL }
             }
             PV.current.vcpu.userTableFrame = frame
             if !PV.current.vcpu.inKernelMode { CPU.writeCR3((frame != 0 ? frame : PV.current.vcpu.kernelTableFrame) << 12) }
             return 0
-        case MMUEXT_SET_LDT:
-            return SegmentDescriptors.setLDT(base: op.arg1.linear_addr, entries: UInt64(op.arg2.nr_ents))
-        case MMUEXT_TLB_FLUSH_LOCAL, MMUEXT_TLB_FLUSH_MULTI, MMUEXT_TLB_FLUSH_ALL:
+        case .flushTLB:
             CPU.writeCR3(CPU.cr3)
             return 0
-        case MMUEXT_INVLPG_LOCAL, MMUEXT_INVLPG_MULTI, MMUEXT_INVLPG_ALL:
-            CPU.invalidatePage(op.arg1.linear_addr)
+        case .invalidatePage(let address):
+            CPU.invalidatePage(address)
             return 0
-        default:
+        case .setLDT(let base, let entries):
+            return SegmentDescriptors.setLDT(base: base, entries: entries)
+        case .invalid:
+            return Errno.EINVAL
+        case .unknown:
             return Errno.ENOSYS
         }
     }
