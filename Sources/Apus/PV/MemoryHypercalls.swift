@@ -308,27 +308,4 @@ enum MemoryHypercalls {
         let apus = DirectMap.pointer(to: HypervisorPageTables.rootFrame << 12, as: UInt64.self)
         for slot in 256..<272 { guest[slot] = apus[slot] }
     }
-
-    static func grantTableOp(_ args: HypercallArguments) -> Int64 {
-        switch Int32(truncatingIfNeeded: args.a0) {
-        case GNTTABOP_query_size:
-            guard var query = GuestMemory.read(gnttab_query_size.self, at: args.a1) else { return Errno.EFAULT }
-            if query.dom == domidSelf || query.dom == PV.current.id {
-                query.nr_frames = 1
-                query.max_nr_frames = 64
-                query.status = Int16(GNTST_okay)
-            } else {
-                query.status = Int16(GNTST_bad_domain)
-            }
-            return GuestMemory.write(query, to: args.a1) ? 0 : Errno.EFAULT
-        case GNTTABOP_set_version:
-            guard var request = GuestMemory.read(gnttab_set_version.self, at: args.a1) else { return Errno.EFAULT }
-            let asked = request.version
-            request.version = 1
-            guard GuestMemory.write(request, to: args.a1) else { return Errno.EFAULT }
-            return asked == 1 ? 0 : Errno.EINVAL
-        default:
-            return Errno.ENOSYS
-        }
-    }
 }
