@@ -202,6 +202,25 @@ case_default_dom0() {
     refuse 'Panic' 'unhandled'
 }
 
+# The dom0 kernel gzip-compressed (GRUB told not to unpack it): Apus unpacks it itself.
+case_gzip_dom0() {
+    scripts/build-guests.sh dom0 >/dev/null
+    gzip -9 -c build/guests/dom0.elf > "$out/dom0.elf.gz"
+    module_args=(--nounzip --module "$out/dom0.elf.gz" "console=hvc0 apus-guest=dom0")
+    boot gzip_dom0 mb2 "$STANDARD" ""
+    expect_status 0
+    expect '^\(XEN\) Dom0 kernel unpacked from gzip: [0-9]+kB' '^APUS-TEST dom0: PASS'
+}
+
+# An ELF that is not a Xen PV kernel (Apus's own image) is refused with Xen's reason.
+case_not_xen_kernel() {
+    cp build/apus.elf "$out/not-a-pv-kernel.elf"
+    module_args=(--module "$out/not-a-pv-kernel.elf" "console=hvc0")
+    boot not_xen_kernel mb2 "console=com1 noreboot" "Manual reset required"
+    expect '^\(XEN\) Could not set up DOM0 guest OS: the dom0 kernel module cannot be loaded: .*(Xen-ELF|Xen notes|ELF notes)'
+    refuse 'APUS-TEST'
+}
+
 run_case standard_mb2
 run_case multiboot1
 run_case bad_options
@@ -209,6 +228,8 @@ run_case mem_and_badpage
 run_case dom0_mem_default
 run_case with_module
 run_case default_dom0
+run_case gzip_dom0
+run_case not_xen_kernel
 run_case fault_reports
 run_case power_paths
 run_case rate_limit
