@@ -12,10 +12,20 @@ struct MachineFacts {
     var hpetBase: UInt64? = nil
     /// A VGA text screen, unless the FADT says there is none (dom0 is told about it).
     var vgaPresent = true
+    /// IOAPIC register pages (up to 8), for the guest-mapping rule.
+    var ioAPICFrames = InlineArray<8, UInt64>(repeating: 0)
 }
 
 enum Firmware {
     nonisolated(unsafe) static var facts = MachineFacts()
+
+    /// The local APIC, IOAPIC and HPET register pages: Apus's devices, never a guest's.
+    static func isHypervisorMMIO(_ frame: UInt64) -> Bool {
+        if frame == facts.localAPICAddress >> 12 { return true }
+        if let hpet = facts.hpetBase, frame == hpet >> 12 { return true }
+        for index in 0..<min(facts.ioAPICCount, 8) where facts.ioAPICFrames[index] == frame { return true }
+        return false
+    }
 
     static func discover(boot: BootInfo, options: BootOptions, reader: DirectMapReader) {
         if options.acpi == .off {
@@ -111,6 +121,9 @@ enum Firmware {
         }
         facts.localAPICAddress = madt.localAPICAddress
         facts.ioAPICCount = madt.ioAPICCount
+        for index in 0..<min(madt.ioAPICCount, 8) {
+            if let ioAPIC = madt.ioAPIC(index) { facts.ioAPICFrames[index] = UInt64(ioAPIC.address) >> 12 }
+        }
         var usable = 0, disabled = 0
         for index in 0..<madt.cpuCount {
             guard let cpu = madt.cpu(index) else { continue }

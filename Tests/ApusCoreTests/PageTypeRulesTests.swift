@@ -15,6 +15,7 @@ struct FakeFrameTable: PVFrameTable {
 
     func owner(of frame: UInt64) -> UInt16? { owners[frame] }
     func isRAM(_ frame: UInt64) -> Bool { frame >= 0x100 && frame < 0x200 }
+    func isHypervisorMMIO(_ frame: UInt64) -> Bool { frame == 0xFEE00 || frame == 0xFEC00 }
     func level(of frame: UInt64) -> Int { levels[frame] ?? 0 }
     func writableMappings(of frame: UInt64) -> UInt64 { writable[frame] ?? 0 }
     func entry(_ frame: UInt64, _ index: Int) -> UInt64 { tables[frame]?[index] ?? 0 }
@@ -49,6 +50,10 @@ final class PageTypeRulesTests: XCTestCase {
         XCTAssertEqual(PageTypeRules.checkL1(pte(0x185, present), domain: dom0, table: table), .busy, "domU's frame")
         XCTAssertEqual(PageTypeRules.checkL1(pte(0, present), domain: dom0, table: table), .ok, "I/O memory for dom0")
         XCTAssertEqual(PageTypeRules.checkL1(pte(0x300, present), domain: dom0, table: table), .ok, "past RAM")
+        XCTAssertEqual(PageTypeRules.checkL1(pte(0xFEE00, present), domain: dom0, table: table), .notPermitted,
+                       "Apus's local APIC")
+        XCTAssertEqual(PageTypeRules.checkL1(pte(0xFEC00, present | writable), domain: dom0, table: table), .notPermitted,
+                       "Apus's IOAPIC")
         XCTAssertEqual(PageTypeRules.checkL1(pte(0, present), domain: domU, table: table), .notPermitted)
         XCTAssertEqual(PageTypeRules.checkL1(pte((1 << 40) - 1, present), domain: dom0, table: table), .invalid)
         XCTAssertEqual(PageTypeRules.checkL1(pte(0x110, present) | 1 << 51, domain: dom0, table: table), .notPermitted)

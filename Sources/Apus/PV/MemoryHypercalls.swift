@@ -146,6 +146,7 @@ struct FrameTableView: PVFrameTable {
         return owner
     }
     func isRAM(_ frame: UInt64) -> Bool { PageTypes.isRAM(frame) }
+    func isHypervisorMMIO(_ frame: UInt64) -> Bool { Firmware.isHypervisorMMIO(frame) }
     func level(of frame: UInt64) -> Int { PageTypes.level(of: frame) }
     func writableMappings(of frame: UInt64) -> UInt64 { PageTypes.writableMappings(of: frame) }
     func entry(_ frame: UInt64, _ index: Int) -> UInt64 {

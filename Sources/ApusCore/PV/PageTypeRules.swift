@@ -7,7 +7,8 @@
 //    table counts those mappings) cannot be given a level;
 //  - an L1 entry may map a frame the domain owns, the domain's shared_info frame, or, for
 //    the privileged domain, I/O memory (anything that is not RAM); never another owner's
-//    RAM, never an address beyond the CPU's physical width;
+//    RAM, never an address beyond the CPU's physical width, never the registers of a
+//    device Apus drives itself (local APIC, IOAPIC, HPET);
 //  - a table is validated (recursively: an L4's L3s, their L2s, their L1s) when it first
 //    becomes a table; Apus's own L4 slots (256-271) are not the guest's to fill;
 //  - an L1's writable entries count as writable mappings of their frames from the moment
@@ -31,6 +32,9 @@ public protocol PVFrameTable {
     func owner(of frame: UInt64) -> UInt16?
     /// RAM as the firmware reported it, above the first MiB.
     func isRAM(_ frame: UInt64) -> Bool
+    /// Device registers the hypervisor itself drives (local APIC, IOAPICs, HPET): never
+    /// mappable by a guest, the privileged one included.
+    func isHypervisorMMIO(_ frame: UInt64) -> Bool
     func level(of frame: UInt64) -> Int
     func writableMappings(of frame: UInt64) -> UInt64
     /// Entry `index` of the table in `frame`.
@@ -71,6 +75,7 @@ public enum PageTypeRules {
             if pte.isWritable && table.level(of: frame) != 0 { return .busy }
             return .ok
         }
+        if table.isHypervisorMMIO(frame) { return .notPermitted }
         return domain.isPrivileged ? .ok : .notPermitted   // I/O memory
     }
 
