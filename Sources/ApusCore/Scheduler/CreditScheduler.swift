@@ -1,0 +1,236 @@
+// CreditScheduler: Xen's credit1 policy as pure logic (see CreditSchedulerConfig for the
+// constants). Each domain earns credit every accounting period in proportion to its
+// weight among domains with active vCPUs (capped by `cap` and by what its vCPUs could
+// use); running vCPUs are charged 10 credits per ms. A vCPU with credit is UNDER, one
+// without is OVER, one waking from block is BOOST until the next tick; a CPU runs the
+// best of its own queue and, when that is only OVER work or nothing, steals better work
+// a peer has queued (respecting hard affinity). A capped vCPU that overspends is parked
+// until accounting gives it credit again.
+//
+// Storage for vCPU and domain records comes from the caller (no allocation); up to 64
+// CPUs and 65535 vCPU slots. `~Copyable`: a copy would share the caller's storage.
+// Not thread-safe: the caller serialises calls. Imports nothing.
+// Run queues: CreditRunQueue.swift; ticks and accounting: CreditAccounting.swift;
+// CPU choice and stealing: CreditLoadBalance.swift.
+
+public struct CreditScheduler: ~Copyable, VCPUScheduler {
+    public static var maxCPUs: Int { 64 }
+
+    public let config: CreditSchedulerConfig
+    public let cpuCount: Int
+    let vcpus: UnsafeMutableBufferPointer<CreditVCPU>
+    let domains: UnsafeMutableBufferPointer<CreditDomain>
+    var cpus: InlineArray<64, CreditCPU>
+    var nextAccountingNs: UInt64
+    /// Sum of the active vCPUs' credit after the last accounting (Xen's credit_balance).
+    var creditBalance: Int64 = 0
+    /// Accounting periods run so far (for diagnostics and tests).
+    public internal(set) var accountingRounds: UInt64 = 0
+
+    /// `vcpus` and `domains` are initialised here; `cpuCount` is clamped to 1...64.
+    public init(config: CreditSchedulerConfig, cpuCount: Int,
+                vcpus: UnsafeMutableBufferPointer<CreditVCPU>,
+                domains: UnsafeMutableBufferPointer<CreditDomain>, now: UInt64) {
+        self.config = config
+        self.cpuCount = Swift.max(1, Swift.min(cpuCount, Self.maxCPUs))
+        let vcpuSlots = Swift.min(vcpus.count, Int(CreditVCPU.noLink))
+        self.vcpus = UnsafeMutableBufferPointer(rebasing: vcpus[0..<vcpuSlots])
+        self.domains = UnsafeMutableBufferPointer(rebasing: domains[0..<Swift.min(domains.count, 65535)])
+        for i in 0..<self.vcpus.count { self.vcpus[i] = CreditVCPU() }
+        for i in 0..<self.domains.count { self.domains[i] = CreditDomain() }
+        cpus = InlineArray(repeating: CreditCPU())
+        nextAccountingNs = now + config.timesliceNs
+    }
+
+    public var tickPeriodNs: UInt64 { config.tickPeriodNs }
+    var onlineMask: CPUMask { CPUMask.first(cpuCount) }
+
+    // MARK: Domains
+
+    public mutating func addDomain(_ domain: Int, weight: Int, cap: Int) throws(SchedulerError) {
+        guard domain >= 0 && domain < domains.count else { throw .domainOutOfRange }
+        guard !domains[domain].inUse else { throw .domainInUse }
+        try validate(weight: weight, cap: cap)
+        var record = CreditDomain()
+        record.inUse = true
+        record.weight = UInt16(weight)
+        record.cap = UInt16(cap)
+        domains[domain] = record
+    }
+
+    public mutating func setDomainParameters(_ domain: Int, weight: Int, cap: Int) throws(SchedulerError) {
+        guard domain >= 0 && domain < domains.count else { throw .domainOutOfRange }
+        guard domains[domain].inUse else { throw .domainUnknown }
+        try validate(weight: weight, cap: cap)
+        domains[domain].weight = UInt16(weight)
+        domains[domain].cap = UInt16(cap)
+        // Parked vCPUs of a domain whose cap went away run again now, not a period later.
+        if cap == 0 {
+            for v in 0..<vcpus.count where vcpus[v].inUse && Int(vcpus[v].domain) == domain && vcpus[v].parked {
+                unpark(v)
+            }
+        }
+    }
+
+    public mutating func removeDomain(_ domain: Int) throws(SchedulerError) {
+        guard domain >= 0 && domain < domains.count else { throw .domainOutOfRange }
+        guard domains[domain].inUse else { throw .domainUnknown }
+        guard domains[domain].vcpuCount == 0 else { throw .domainBusy }
+        domains[domain] = CreditDomain()
+    }
+
+    public func domainParameters(_ domain: Int) -> (weight: Int, cap: Int)? {
+        guard domain >= 0 && domain < domains.count && domains[domain].inUse else { return nil }
+        return (Int(domains[domain].weight), Int(domains[domain].cap))
+    }
+
+    func validate(weight: Int, cap: Int) throws(SchedulerError) {
+        guard CreditSchedulerConfig.weightRange.contains(weight) else { throw .invalidWeight }
+        guard cap >= 0 && cap <= 100 * cpuCount else { throw .invalidCap }
+    }
+
+    // MARK: vCPUs
+
+    public mutating func addVCPU(_ vcpu: Int, domain: Int, affinity: CPUMask, now: UInt64) throws(SchedulerError) {
+        guard vcpu >= 0 && vcpu < vcpus.count else { throw .vcpuOutOfRange }
+        guard !vcpus[vcpu].inUse else { throw .vcpuInUse }
+        guard domain >= 0 && domain < domains.count else { throw .domainOutOfRange }
+        guard domains[domain].inUse else { throw .domainUnknown }
+        let usable = affinity.intersection(onlineMask)
+        guard let first = usable.lowest else { throw .emptyAffinity }
+        var record = CreditVCPU()
+        record.inUse = true
+        record.domain = UInt16(domain)
+        record.affinity = usable
+        record.cpu = UInt8(first)
+        vcpus[vcpu] = record
+        domains[domain].vcpuCount += 1
+    }
+
+    public mutating func removeVCPU(_ vcpu: Int, now: UInt64) throws(SchedulerError) -> Int? {
+        guard vcpu >= 0 && vcpu < vcpus.count else { throw .vcpuOutOfRange }
+        guard vcpus[vcpu].inUse else { throw .vcpuUnknown }
+        var reschedule: Int? = nil
+        if vcpus[vcpu].running {
+            let cpu = Int(vcpus[vcpu].cpu)
+            charge(cpu: cpu, now: now)
+            cpus[cpu].current = CreditVCPU.noLink
+            reschedule = cpu
+        }
+        if vcpus[vcpu].queued { dequeue(vcpu) }
+        deactivate(vcpu)
+        domains[Int(vcpus[vcpu].domain)].vcpuCount -= 1
+        vcpus[vcpu] = CreditVCPU()
+        return reschedule
+    }
+
+    public mutating func setHardAffinity(_ vcpu: Int, _ affinity: CPUMask, now: UInt64) throws(SchedulerError) -> Int? {
+        guard vcpu >= 0 && vcpu < vcpus.count else { throw .vcpuOutOfRange }
+        guard vcpus[vcpu].inUse else { throw .vcpuUnknown }
+        let usable = affinity.intersection(onlineMask)
+        guard !usable.isEmpty else { throw .emptyAffinity }
+        vcpus[vcpu].affinity = usable
+        let cpu = Int(vcpus[vcpu].cpu)
+        if usable.contains(cpu) { return nil }
+        if vcpus[vcpu].running { return cpu }
+        if vcpus[vcpu].queued {
+            dequeue(vcpu)
+            return place(vcpu)
+        }
+        return nil
+    }
+
+    public func runtimeNs(of vcpu: Int) -> UInt64 {
+        guard vcpu >= 0 && vcpu < vcpus.count else { return 0 }
+        return vcpus[vcpu].runtimeNs
+    }
+
+    public func current(onCPU cpu: Int) -> Int? {
+        guard cpu >= 0 && cpu < cpuCount else { return nil }
+        let v = cpus[cpu].current
+        return v == CreditVCPU.noLink ? nil : Int(v)
+    }
+
+    /// Inspection for the `r` debug key and tests.
+    public func credit(of vcpu: Int) -> Int { Int(vcpus[vcpu].credit) }
+    public func priority(of vcpu: Int) -> CreditPriority { vcpus[vcpu].priority }
+    public func isParked(_ vcpu: Int) -> Bool { vcpus[vcpu].parked }
+    public func queueLength(cpu: Int) -> Int { Int(cpus[cpu].queuedCount) }
+
+    // MARK: Wake, block, yield
+
+    public mutating func wake(_ vcpu: Int, now: UInt64) -> Int? {
+        guard vcpu >= 0 && vcpu < vcpus.count && vcpus[vcpu].inUse && vcpus[vcpu].blocked else { return nil }
+        vcpus[vcpu].blocked = false
+        // Credit left and not parked: jump the queue so an I/O-bound guest answers quickly.
+        if vcpus[vcpu].priority == .under && !vcpus[vcpu].parked {
+            vcpus[vcpu].priority = .boost
+        }
+        if vcpus[vcpu].parked || vcpus[vcpu].running { return nil }
+        return place(vcpu)
+    }
+
+    public mutating func block(_ vcpu: Int, now: UInt64) -> Int? {
+        guard vcpu >= 0 && vcpu < vcpus.count && vcpus[vcpu].inUse && !vcpus[vcpu].blocked else { return nil }
+        vcpus[vcpu].blocked = true
+        if vcpus[vcpu].queued { dequeue(vcpu) }
+        return vcpus[vcpu].running ? Int(vcpus[vcpu].cpu) : nil
+    }
+
+    public mutating func yield(_ vcpu: Int, now: UInt64) -> Int? {
+        guard vcpu >= 0 && vcpu < vcpus.count && vcpus[vcpu].inUse && vcpus[vcpu].running else { return nil }
+        vcpus[vcpu].yielding = true
+        return Int(vcpus[vcpu].cpu)
+    }
+
+    // MARK: Decisions
+
+    public mutating func pickNext(cpu: Int, now: UInt64) -> SchedulingDecision {
+        guard cpu >= 0 && cpu < cpuCount else { return .idle }
+        let previous = cpus[cpu].current
+        if previous != CreditVCPU.noLink {
+            let v = Int(previous)
+            charge(cpu: cpu, now: now)
+            let runnable = !vcpus[v].blocked && !vcpus[v].parked && vcpus[v].affinity.contains(cpu)
+            let ran = now &- cpus[cpu].pickedAtNs
+            if runnable && !vcpus[v].yielding && config.ratelimitNs > 0 && ran < config.ratelimitNs {
+                return SchedulingDecision(vcpu: v, runForNs: config.ratelimitNs - ran, migrated: false)
+            }
+            vcpus[v].running = false
+            cpus[cpu].current = CreditVCPU.noLink
+            if runnable { enqueue(v, cpu: cpu) }
+        }
+        var next = bestQueued(cpu: cpu)
+        let localPriority = next == nil ? CreditPriority.idle : vcpus[next!].priority
+        if localPriority <= .over, let stolen = steal(cpu: cpu, betterThan: localPriority) {
+            next = stolen
+        }
+        if previous != CreditVCPU.noLink { vcpus[Int(previous)].yielding = false }
+        guard let chosen = next else { return .idle }
+        let migrated = Int(vcpus[chosen].cpu) != cpu
+        dequeue(chosen)
+        vcpus[chosen].running = true
+        vcpus[chosen].yielding = false
+        vcpus[chosen].cpu = UInt8(cpu)
+        cpus[cpu].current = UInt16(chosen)
+        cpus[cpu].pickedAtNs = now
+        cpus[cpu].chargedAtNs = now
+        return SchedulingDecision(vcpu: chosen, runForNs: config.timesliceNs, migrated: migrated)
+    }
+
+    /// Charges the vCPU running on `cpu` for the time since it was last charged.
+    mutating func charge(cpu: Int, now: UInt64) {
+        let v = cpus[cpu].current
+        guard v != CreditVCPU.noLink else { return }
+        let elapsed = now &- cpus[cpu].chargedAtNs
+        guard now > cpus[cpu].chargedAtNs else { return }
+        cpus[cpu].chargedAtNs = now
+        let i = Int(v)
+        vcpus[i].runtimeNs &+= elapsed
+        let scaled = elapsed * UInt64(CreditSchedulerConfig.creditsPerMs) + UInt64(vcpus[i].residual)
+        let credits = scaled / 1_000_000
+        vcpus[i].residual = UInt32(scaled % 1_000_000)
+        let debit = Int64(Swift.min(credits, UInt64(Int32.max)))
+        vcpus[i].credit = Int32(Swift.max(Int64(Int32.min), Int64(vcpus[i].credit) - debit))
+    }
+}

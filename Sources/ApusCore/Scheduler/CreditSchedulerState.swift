@@ -1,0 +1,60 @@
+// The credit scheduler's records: one CreditVCPU per vCPU slot and one CreditDomain per
+// domain slot (in storage the hypervisor hands in), one CreditCPU per physical CPU.
+// Run queues are intrusive doubly linked lists threaded through CreditVCPU by slot
+// number, three per CPU (boost, under, over), so queueing and picking are O(1).
+// Invariants: a vCPU is on at most one queue, and on one exactly when it is in use,
+// not blocked, not parked and not running; `CreditDomain.activeVCPUs` counts its
+// vCPUs with `active` set. Imports nothing.
+
+public struct CreditVCPU {
+    static var noLink: UInt16 { 0xFFFF }
+
+    var inUse = false
+    var blocked = true
+    var parked = false
+    var yielding = false
+    /// Receives credit at accounting (Xen's active list).
+    var active = false
+    var queued = false
+    var running = false
+    var priority = CreditPriority.under
+    /// The CPU it runs on, is queued at, or last ran on.
+    var cpu: UInt8 = 0
+    var domain: UInt16 = 0
+    var next = CreditVCPU.noLink
+    var prev = CreditVCPU.noLink
+    var credit: Int32 = 0
+    /// Millionths of a credit charged but not yet worth a whole one.
+    var residual: UInt32 = 0
+    var affinity = CPUMask.all
+    var runtimeNs: UInt64 = 0
+
+    public init() {}
+}
+
+public struct CreditDomain {
+    var inUse = false
+    var weight: UInt16 = 256
+    /// Percent of one CPU; 0 = uncapped.
+    var cap: UInt16 = 0
+    var vcpuCount: UInt16 = 0
+    var activeVCPUs: UInt16 = 0
+    /// This accounting period's credit per active vCPU, and the debt that parks one.
+    var creditPerVCPU: Int32 = 0
+    var capPerVCPU: Int32 = 0
+
+    public init() {}
+}
+
+struct CreditCPU {
+    var current = CreditVCPU.noLink
+    /// When `current` was picked (for the rate limit).
+    var pickedAtNs: UInt64 = 0
+    /// When `current` was last charged.
+    var chargedAtNs: UInt64 = 0
+    var heads: InlineArray<3, UInt16> = InlineArray(repeating: CreditVCPU.noLink)
+    var tails: InlineArray<3, UInt16> = InlineArray(repeating: CreditVCPU.noLink)
+    var queuedCount: UInt16 = 0
+
+    init() {}
+}

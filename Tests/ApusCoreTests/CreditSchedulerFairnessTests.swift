@@ -1,0 +1,162 @@
+// The credit scheduler's fairness figures, shown on a simulated machine with a
+// simulated clock (CreditSchedulerTestSupport.swift): weight shares, caps, SMP sharing,
+// wake latency, and the host cost of one decision as the run queue grows.
+import XCTest
+@testable import ApusCore
+
+final class CreditSchedulerFairnessTests: XCTestCase {
+    let seconds: UInt64 = 1_000_000_000
+
+    func testWeights256To512To1024OnOneCPUGiveOneTwoFour() throws {
+        let bed = CreditTestBed(cpus: 1)
+        var sim = SimMachine(cpuCount: 1)
+        for (i, weight) in [256, 512, 1024].enumerated() {
+            try bed.scheduler.addDomain(i, weight: weight, cap: 0)
+            try bed.scheduler.addVCPU(i, domain: i, affinity: .all, now: 0)
+            sim.start(&bed.scheduler, vcpu: i, workload: .busy)
+        }
+        sim.run(&bed.scheduler, until: 10 * seconds)
+        XCTAssertEqual(sim.violations, [])
+        let expected = [1.0 / 7, 2.0 / 7, 4.0 / 7]
+        for i in 0..<3 {
+            print("weight \([256, 512, 1024][i]): share \(sim.share(i)) expected \(expected[i])")
+            XCTAssertEqual(sim.share(i) / expected[i], 1, accuracy: 0.02, "vCPU \(i)")
+        }
+        XCTAssertEqual(sim.share(0) + sim.share(1) + sim.share(2), 1, accuracy: 0.001)
+    }
+
+    func testCapOf50HoldsABusyVCPUAtHalfACPUOnAnIdleMachine() throws {
+        for cpus in [1, 4] {
+            let bed = CreditTestBed(cpus: cpus)
+            var sim = SimMachine(cpuCount: cpus)
+            try bed.scheduler.addDomain(0, weight: 256, cap: 50)
+            try bed.scheduler.addVCPU(0, domain: 0, affinity: .all, now: 0)
+            sim.start(&bed.scheduler, vcpu: 0, workload: .busy)
+            sim.run(&bed.scheduler, until: 10 * seconds)
+            print("cap 50 on \(cpus) CPUs: share \(sim.share(0))")
+            XCTAssertEqual(sim.share(0), 0.5, accuracy: 0.01)
+            XCTAssertEqual(sim.violations, [])
+        }
+    }
+
+    func testCapsHoldBeside_uncappedCompetition() throws {
+        // A capped domain beside a busy uncapped one on one CPU: the cap binds (25%).
+        let bed = CreditTestBed(cpus: 1)
+        var sim = SimMachine(cpuCount: 1)
+        try bed.scheduler.addDomain(0, weight: 1024, cap: 25)
+        try bed.scheduler.addDomain(1, weight: 256, cap: 0)
+        try bed.scheduler.addVCPU(0, domain: 0, affinity: .all, now: 0)
+        try bed.scheduler.addVCPU(1, domain: 1, affinity: .all, now: 0)
+        sim.start(&bed.scheduler, vcpu: 0, workload: .busy)
+        sim.start(&bed.scheduler, vcpu: 1, workload: .busy)
+        sim.run(&bed.scheduler, until: 10 * seconds)
+        print("cap 25 beside uncapped: \(sim.share(0)) / \(sim.share(1))")
+        XCTAssertEqual(sim.share(0), 0.25, accuracy: 0.01)
+        XCTAssertEqual(sim.share(1), 0.75, accuracy: 0.01)
+    }
+
+    func testFourBusyVCPUsOnTwoCPUsGetHalfACPUEach() throws {
+        let bed = CreditTestBed(cpus: 2)
+        var sim = SimMachine(cpuCount: 2)
+        for i in 0..<4 {
+            try bed.scheduler.addDomain(i, weight: 256, cap: 0)
+            try bed.scheduler.addVCPU(i, domain: i, affinity: .all, now: 0)
+            sim.start(&bed.scheduler, vcpu: i, workload: .busy)
+        }
+        sim.run(&bed.scheduler, until: 10 * seconds) { s, cpu in
+            s.queueLength(cpu: cpu) > 0 || s.hasStealableWork(for: cpu) ? "idle with work" : nil
+        }
+        XCTAssertEqual(sim.violations, [])
+        for i in 0..<4 {
+            print("4 on 2: vCPU \(i) share \(sim.share(i))")
+            XCTAssertEqual(sim.share(i), 0.5, accuracy: 0.03, "vCPU \(i)")
+        }
+    }
+
+    func testWeightCountsPerActiveVCPUAsInXen() throws {
+        // Xen shares credit by weight x active vCPUs, so a 4-vCPU domain beside a
+        // 1-vCPU domain of equal weight gets four fifths of two CPUs: 0.4 CPU per vCPU.
+        let bed = CreditTestBed(cpus: 2)
+        var sim = SimMachine(cpuCount: 2)
+        try bed.scheduler.addDomain(0, weight: 256, cap: 0)
+        try bed.scheduler.addDomain(1, weight: 256, cap: 0)
+        for i in 0..<4 { try bed.scheduler.addVCPU(i, domain: 0, affinity: .all, now: 0) }
+        try bed.scheduler.addVCPU(4, domain: 1, affinity: .all, now: 0)
+        for i in 0..<5 { sim.start(&bed.scheduler, vcpu: i, workload: .busy) }
+        sim.run(&bed.scheduler, until: 10 * seconds)
+        for i in 0..<5 {
+            print("4+1 vCPUs of equal-weight domains on 2 CPUs: vCPU \(i) share \(sim.share(i))")
+            XCTAssertEqual(sim.share(i), 0.4, accuracy: 0.03, "vCPU \(i)")
+        }
+        let total = (0..<5).map { sim.share($0) }.reduce(0, +)
+        XCTAssertEqual(total, 2, accuracy: 0.001)
+    }
+
+    func testDomainWeightDoublesTheShareOfItsVCPUsOnTwoCPUs() throws {
+        // Three single-vCPU domains 256:256:512 on two CPUs: 0.5, 0.5, 1.0 CPU.
+        let bed = CreditTestBed(cpus: 2)
+        var sim = SimMachine(cpuCount: 2)
+        for (i, weight) in [256, 256, 512].enumerated() {
+            try bed.scheduler.addDomain(i, weight: weight, cap: 0)
+            try bed.scheduler.addVCPU(i, domain: i, affinity: .all, now: 0)
+            sim.start(&bed.scheduler, vcpu: i, workload: .busy)
+        }
+        sim.run(&bed.scheduler, until: 10 * seconds)
+        print("256:256:512 on 2 CPUs: \((0..<3).map { sim.share($0) })")
+        XCTAssertEqual(sim.share(0), 0.5, accuracy: 0.03)
+        XCTAssertEqual(sim.share(1), 0.5, accuracy: 0.03)
+        XCTAssertEqual(sim.share(2), 1.0, accuracy: 0.03)
+    }
+
+    func testABlockingVCPUIsScheduledWithinOneTickOfWaking() throws {
+        // Two busy vCPUs of heavier domains keep the CPU full; an I/O-bound vCPU runs
+        // 0.2 ms and sleeps 5 ms. BOOST must get it on the CPU within one tick.
+        let bed = CreditTestBed(cpus: 1)
+        var sim = SimMachine(cpuCount: 1, stepNs: 10_000)
+        try bed.scheduler.addDomain(0, weight: 1024, cap: 0)
+        try bed.scheduler.addDomain(1, weight: 256, cap: 0)
+        try bed.scheduler.addVCPU(0, domain: 0, affinity: .all, now: 0)
+        try bed.scheduler.addVCPU(1, domain: 0, affinity: .all, now: 0)
+        try bed.scheduler.addVCPU(2, domain: 1, affinity: .all, now: 0)
+        sim.start(&bed.scheduler, vcpu: 0, workload: .busy)
+        sim.start(&bed.scheduler, vcpu: 1, workload: .busy)
+        sim.start(&bed.scheduler, vcpu: 2, workload: .io(runNs: 200_000, sleepNs: 5_000_000))
+        sim.run(&bed.scheduler, until: 5 * seconds)
+        XCTAssertEqual(sim.violations, [])
+        XCTAssertGreaterThan(sim.wakeLatenciesNs.count, 500)
+        let worst = sim.wakeLatenciesNs.max() ?? .max
+        let mean = Double(sim.wakeLatenciesNs.reduce(0, +)) / Double(sim.wakeLatenciesNs.count)
+        print("wake-to-run latency: \(sim.wakeLatenciesNs.count) wakes, mean \(mean) ns, worst \(worst) ns")
+        XCTAssertLessThanOrEqual(worst, bed.scheduler.tickPeriodNs)
+    }
+
+    func testDecisionCostAsTheRunQueueGrows() throws {
+        // Host cost of one pickNext with 1...1000 busy vCPUs queued at one CPU (printed,
+        // never asserted), plus a check that the queue really is that long.
+        for count in [1, 10, 100, 1000] {
+            let bed = CreditTestBed(cpus: 2, vcpuSlots: 1024, domainSlots: 1024,
+                                    config: CreditSchedulerConfig(timesliceMs: 30, ratelimitUs: 0))
+            for i in 0..<count {
+                try bed.scheduler.addDomain(i, weight: 1 + (i * 37) % 1000, cap: 0)
+                try bed.scheduler.addVCPU(i, domain: i, affinity: .only(0), now: 0)
+                _ = bed.scheduler.wake(i, now: 0)
+            }
+            var now: UInt64 = 0
+            _ = bed.scheduler.pickNext(cpu: 0, now: now)
+            XCTAssertEqual(bed.scheduler.queueLength(cpu: 0), count - 1)
+            let rounds = 20_000
+            let clock = ContinuousClock()
+            let elapsed = clock.measure {
+                for r in 0..<rounds {
+                    now += 1_000_000
+                    if r % 10 == 0 { _ = bed.scheduler.tick(cpu: 0, now: now) }
+                    _ = bed.scheduler.pickNext(cpu: 0, now: now)
+                    // CPU 1 may run nothing: it scans CPU 0's queue for stealable work.
+                    if r % 100 == 0 { _ = bed.scheduler.pickNext(cpu: 1, now: now) }
+                }
+            }
+            let ns = Double(elapsed.components.attoseconds) / 1e9 + Double(elapsed.components.seconds) * 1e9
+            print("run queue \(count): \(ns / Double(rounds)) ns per decision (accounting included)")
+        }
+    }
+}
