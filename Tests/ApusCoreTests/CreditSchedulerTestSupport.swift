@@ -53,6 +53,8 @@ struct SimMachine {
     var nextTick: UInt64 = 0
     var decisions = 0
     var violations: [String] = []
+    /// Hard affinities the test set, checked at every decision.
+    var affinities: [Int: CPUMask] = [:]
 
     init(cpuCount: Int, stepNs: UInt64 = 50_000) {
         self.cpuCount = cpuCount
@@ -78,7 +80,9 @@ struct SimMachine {
         if let p = previous, p != decision.vcpu, !blocked.contains(p) { waitingSince[p] = now }
         current[cpu] = decision.vcpu
         sliceEnd[cpu] = decision.runForNs.map { now + $0 } ?? .max
+        if let other = decision.tickle { reschedule(&s, cpu: other) }
         guard let v = decision.vcpu else { return }
+        if let mask = affinities[v], !mask.contains(cpu) { violations.append("vCPU \(v) on CPU \(cpu) outside its affinity") }
         for other in 0..<cpuCount where other != cpu && current[other] == v {
             violations.append("vCPU \(v) on CPUs \(other) and \(cpu) at \(now)")
         }

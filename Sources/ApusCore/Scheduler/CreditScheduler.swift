@@ -15,6 +15,7 @@
 
 public struct CreditScheduler: ~Copyable, VCPUScheduler {
     public static var maxCPUs: Int { 64 }
+    static var minimumTimerNs: UInt64 { 100_000 }
 
     public let config: CreditSchedulerConfig
     public let cpuCount: Int
@@ -188,17 +189,26 @@ public struct CreditScheduler: ~Copyable, VCPUScheduler {
     public mutating func pickNext(cpu: Int, now: UInt64) -> SchedulingDecision {
         guard cpu >= 0 && cpu < cpuCount else { return .idle }
         let previous = cpus[cpu].current
+        var tickle: Int? = nil
         if previous != CreditVCPU.noLink {
             let v = Int(previous)
             charge(cpu: cpu, now: now)
-            let runnable = !vcpus[v].blocked && !vcpus[v].parked && vcpus[v].affinity.contains(cpu)
+            let runnable = !vcpus[v].blocked && !vcpus[v].parked
+            let allowedHere = vcpus[v].affinity.contains(cpu)
             let ran = now &- cpus[cpu].pickedAtNs
-            if runnable && !vcpus[v].yielding && config.ratelimitNs > 0 && ran < config.ratelimitNs {
-                return SchedulingDecision(vcpu: v, runForNs: config.ratelimitNs - ran, migrated: false)
+            if runnable && allowedHere && !vcpus[v].yielding && config.ratelimitNs > 0 && ran < config.ratelimitNs {
+                // Never arm a timer shorter than Xen's minimum (100 us).
+                let left = Swift.max(config.ratelimitNs - ran, Self.minimumTimerNs)
+                return SchedulingDecision(vcpu: v, runForNs: left, migrated: false)
             }
             vcpus[v].running = false
             cpus[cpu].current = CreditVCPU.noLink
-            if runnable { enqueue(v, cpu: cpu) }
+            if runnable && allowedHere {
+                enqueue(v, cpu: cpu)
+            } else if runnable {
+                // Its affinity changed while it ran: it goes to a CPU it may use.
+                tickle = place(v)
+            }
         }
         var next = bestQueued(cpu: cpu)
         let localPriority = next == nil ? CreditPriority.idle : vcpus[next!].priority
@@ -206,7 +216,9 @@ public struct CreditScheduler: ~Copyable, VCPUScheduler {
             next = stolen
         }
         if previous != CreditVCPU.noLink { vcpus[Int(previous)].yielding = false }
-        guard let chosen = next else { return .idle }
+        guard let chosen = next else {
+            return SchedulingDecision(vcpu: nil, runForNs: nil, migrated: false, tickle: tickle)
+        }
         let migrated = Int(vcpus[chosen].cpu) != cpu
         dequeue(chosen)
         vcpus[chosen].running = true
@@ -215,7 +227,7 @@ public struct CreditScheduler: ~Copyable, VCPUScheduler {
         cpus[cpu].current = UInt16(chosen)
         cpus[cpu].pickedAtNs = now
         cpus[cpu].chargedAtNs = now
-        return SchedulingDecision(vcpu: chosen, runForNs: config.timesliceNs, migrated: migrated)
+        return SchedulingDecision(vcpu: chosen, runForNs: config.timesliceNs, migrated: migrated, tickle: tickle)
     }
 
     /// Charges the vCPU running on `cpu` for the time since it was last charged.

@@ -54,10 +54,13 @@ public struct SchedulingDecision: Equatable {
     public var runForNs: UInt64?
     /// The vCPU last ran on (or was queued at) another CPU.
     public var migrated: Bool
-    public init(vcpu: Int?, runForNs: UInt64?, migrated: Bool) {
+    /// Another CPU that should `pickNext` (the previous vCPU moved there).
+    public var tickle: Int?
+    public init(vcpu: Int?, runForNs: UInt64?, migrated: Bool, tickle: Int? = nil) {
         self.vcpu = vcpu
         self.runForNs = runForNs
         self.migrated = migrated
+        self.tickle = tickle
     }
     public static var idle: SchedulingDecision { SchedulingDecision(vcpu: nil, runForNs: nil, migrated: false) }
 }
