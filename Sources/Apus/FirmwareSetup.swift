@@ -19,9 +19,13 @@ struct MachineFacts {
 enum Firmware {
     nonisolated(unsafe) static var facts = MachineFacts()
 
-    /// The local APIC, IOAPIC and HPET register pages: Apus's devices, never a guest's.
+    /// The local APIC page: Apus's alone, no guest maps it (Xen: -EPERM).
     static func isHypervisorMMIO(_ frame: UInt64) -> Bool {
-        if frame == facts.localAPICAddress >> 12 { return true }
+        frame == facts.localAPICAddress >> 12
+    }
+
+    /// IOAPIC and HPET pages: dom0 may read them, never write (Xen maps them read-only).
+    static func isReadOnlyMMIO(_ frame: UInt64) -> Bool {
         if let hpet = facts.hpetBase, frame == hpet >> 12 { return true }
         for index in 0..<min(facts.ioAPICCount, 8) where facts.ioAPICFrames[index] == frame { return true }
         return false

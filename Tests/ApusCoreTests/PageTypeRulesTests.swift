@@ -15,20 +15,21 @@ struct FakeFrameTable: PVFrameTable {
 
     func owner(of frame: UInt64) -> UInt16? { owners[frame] }
     func isRAM(_ frame: UInt64) -> Bool { frame >= 0x100 && frame < 0x200 }
-    func isHypervisorMMIO(_ frame: UInt64) -> Bool { frame == 0xFEE00 || frame == 0xFEC00 }
+    func isHypervisorMMIO(_ frame: UInt64) -> Bool { frame == 0xFEE00 }
+    func isReadOnlyMMIO(_ frame: UInt64) -> Bool { frame == 0xFEC00 || frame == 0xFED00 }
     func level(of frame: UInt64) -> Int { levels[frame] ?? 0 }
     func writableMappings(of frame: UInt64) -> UInt64 { writable[frame] ?? 0 }
     func entry(_ frame: UInt64, _ index: Int) -> UInt64 { tables[frame]?[index] ?? 0 }
     mutating func setLevel(_ level: Int, of frame: UInt64) { levels[frame] = level }
-    mutating func adjustWritableMappings(of frame: UInt64, by delta: Int) {
-        writable[frame] = UInt64(Int(writable[frame] ?? 0) + delta)
-    }
-
     mutating func setEntry(_ frame: UInt64, _ index: Int, _ value: UInt64) {
         var t = tables[frame] ?? Array(repeating: 0, count: 512)
         t[index] = value
         tables[frame] = t
     }
+    mutating func adjustWritableMappings(of frame: UInt64, by delta: Int) {
+        writable[frame] = UInt64(Int(writable[frame] ?? 0) + delta)
+    }
+
 }
 
 final class PageTypeRulesTests: XCTestCase {
@@ -52,8 +53,10 @@ final class PageTypeRulesTests: XCTestCase {
         XCTAssertEqual(PageTypeRules.checkL1(pte(0x300, present), domain: dom0, table: table), .ok, "past RAM")
         XCTAssertEqual(PageTypeRules.checkL1(pte(0xFEE00, present), domain: dom0, table: table), .notPermitted,
                        "Apus's local APIC")
-        XCTAssertEqual(PageTypeRules.checkL1(pte(0xFEC00, present | writable), domain: dom0, table: table), .notPermitted,
-                       "Apus's IOAPIC")
+        XCTAssertEqual(PageTypeRules.checkL1(pte(0xFEC00, present | writable), domain: dom0, table: table), .readOnly,
+                       "the IOAPIC: read-only for dom0, as on Xen")
+        XCTAssertEqual(PageTypeRules.checkL1(pte(0xFED00, present), domain: dom0, table: table), .ok, "the HPET read-only")
+        XCTAssertEqual(PageTypeRules.checkL1(pte(0xFED00, present), domain: domU, table: table), .notPermitted)
         XCTAssertEqual(PageTypeRules.checkL1(pte(0, present), domain: domU, table: table), .notPermitted)
         XCTAssertEqual(PageTypeRules.checkL1(pte((1 << 40) - 1, present), domain: dom0, table: table), .invalid)
         XCTAssertEqual(PageTypeRules.checkL1(pte(0x110, present) | 1 << 51, domain: dom0, table: table), .notPermitted)

@@ -70,7 +70,7 @@ enum PageTypes {
 
     static func errno(_ verdict: PVMemoryVerdict) -> Int64 {
         switch verdict {
-        case .ok: return 0
+        case .ok, .readOnly: return 0
         case .invalid: return Errno.EINVAL
         case .busy: return Errno.EBUSY
         case .notPermitted: return Errno.EPERM
@@ -80,6 +80,17 @@ enum PageTypes {
     /// Xen's answer for putting `entry` in one of the domain's L1 tables: 0 or a negative errno.
     static func checkL1(_ entry: UInt64) -> Int64 {
         errno(PageTypeRules.checkL1(entry, domain: identity, table: FrameTableView()))
+    }
+
+    /// The entry as it may be stored: user-accessible (the PV kernel runs in ring 3), and
+    /// without the write bit where the rules allow reading only. nil: refused (see checkL1).
+    static func acceptedL1(_ entry: UInt64) -> UInt64? {
+        let verdict = PageTypeRules.checkL1(entry, domain: identity, table: FrameTableView())
+        guard verdict == .ok || verdict == .readOnly else { return nil }
+        var value = entry
+        if verdict == .readOnly { value &= ~PageTableEntry.writable }
+        if PageTableEntry(raw: value).isPresent { value |= PageTableEntry.user }
+        return value
     }
 
     /// Gives `frame` the page-table type `level` after validating it (ApusCore's
@@ -147,6 +158,10 @@ struct FrameTableView: PVFrameTable {
     }
     func isRAM(_ frame: UInt64) -> Bool { PageTypes.isRAM(frame) }
     func isHypervisorMMIO(_ frame: UInt64) -> Bool { Firmware.isHypervisorMMIO(frame) }
+    func isReadOnlyMMIO(_ frame: UInt64) -> Bool { Firmware.isReadOnlyMMIO(frame) }
+    mutating func setEntry(_ frame: UInt64, _ index: Int, _ value: UInt64) {
+        DirectMap.pointer(to: frame << 12, as: UInt64.self)[index] = value
+    }
     func level(of frame: UInt64) -> Int { PageTypes.level(of: frame) }
     func writableMappings(of frame: UInt64) -> UInt64 { PageTypes.writableMappings(of: frame) }
     func entry(_ frame: UInt64, _ index: Int) -> UInt64 {
@@ -225,10 +240,7 @@ enum MemoryHypercalls {
         guard let slot = PageTypes.l1EntryAddress(for: virtual, root: PV.current.vcpu.kernelTableFrame) else {
             return Errno.EINVAL
         }
-        let verdict = PageTypes.checkL1(entry)
-        guard verdict == 0 else { return verdict }
-        // A 64-bit PV kernel runs in ring 3: its mappings must be user-accessible.
-        let value = PageTableEntry(raw: entry).isPresent ? entry | PageTableEntry.user : entry
+        guard let value = PageTypes.acceptedL1(entry) else { return PageTypes.checkL1(entry) }
         let pointer = DirectMap.pointer(to: slot, as: UInt64.self)
         PageTypes.account(old: pointer.pointee, new: value)
         pointer.pointee = value

@@ -74,10 +74,8 @@ enum MMUUpdateHypercall {
         case MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_PRESERVE_AD:
             guard PageTypes.isOwnedByCurrent(frame) else { return Errno.EPERM }
             guard PageTypes.level(of: frame) == 1 else { return Errno.ENOSYS }  // L2-L4 updates: memory issue
-            let verdict = PageTypes.checkL1(request.val)
-            guard verdict == 0 else { return verdict }
+            guard var value = PageTypes.acceptedL1(request.val) else { return PageTypes.checkL1(request.val) }
             let pointer = DirectMap.pointer(to: address & ~7, as: UInt64.self)
-            var value = PageTableEntry(raw: request.val).isPresent ? request.val | PageTableEntry.user : request.val
             if command == MMU_PT_UPDATE_PRESERVE_AD {
                 value |= pointer.pointee & (PageTableEntry.accessed | PageTableEntry.dirty)
             }

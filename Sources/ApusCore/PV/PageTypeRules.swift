@@ -7,8 +7,9 @@
 //    table counts those mappings) cannot be given a level;
 //  - an L1 entry may map a frame the domain owns, the domain's shared_info frame, or, for
 //    the privileged domain, I/O memory (anything that is not RAM); never another owner's
-//    RAM, never an address beyond the CPU's physical width, never the registers of a
-//    device Apus drives itself (local APIC, IOAPIC, HPET);
+//    RAM, never an address beyond the CPU's physical width, never the local APIC Apus
+//    drives; the IOAPIC and HPET registers only read-only (a writable request is stored
+//    without the write bit, as Xen does);
 //  - a table is validated (recursively: an L4's L3s, their L2s, their L1s) when it first
 //    becomes a table; Apus's own L4 slots (256-271) are not the guest's to fill;
 //  - an L1's writable entries count as writable mappings of their frames from the moment
@@ -19,6 +20,8 @@
 
 public enum PVMemoryVerdict: Equatable {
     case ok
+    /// Accepted, but stored without the write bit (device registers a guest may only read).
+    case readOnly
     /// -EINVAL
     case invalid
     /// -EBUSY: the frame is in use in a way that forbids this (another owner's, a table).
@@ -32,15 +35,17 @@ public protocol PVFrameTable {
     func owner(of frame: UInt64) -> UInt16?
     /// RAM as the firmware reported it, above the first MiB.
     func isRAM(_ frame: UInt64) -> Bool
-    /// Device registers the hypervisor itself drives (local APIC, IOAPICs, HPET): never
-    /// mappable by a guest, the privileged one included.
+    /// Device registers the hypervisor drives and no guest may map (the local APIC).
     func isHypervisorMMIO(_ frame: UInt64) -> Bool
+    /// Device registers the privileged domain may read but never write (IOAPIC, HPET).
+    func isReadOnlyMMIO(_ frame: UInt64) -> Bool
     func level(of frame: UInt64) -> Int
     func writableMappings(of frame: UInt64) -> UInt64
     /// Entry `index` of the table in `frame`.
     func entry(_ frame: UInt64, _ index: Int) -> UInt64
     mutating func setLevel(_ level: Int, of frame: UInt64)
     mutating func adjustWritableMappings(of frame: UInt64, by delta: Int)
+    mutating func setEntry(_ frame: UInt64, _ index: Int, _ value: UInt64)
 }
 
 public struct PVDomainIdentity {
@@ -76,7 +81,9 @@ public enum PageTypeRules {
             return .ok
         }
         if table.isHypervisorMMIO(frame) { return .notPermitted }
-        return domain.isPrivileged ? .ok : .notPermitted   // I/O memory
+        guard domain.isPrivileged else { return .notPermitted }   // I/O memory is dom0's
+        if table.isReadOnlyMMIO(frame) && pte.isWritable { return .readOnly }
+        return .ok
     }
 
     /// Gives `frame` the type `level` after validating it and what it points to.
@@ -118,8 +125,13 @@ public enum PageTypeRules {
         var verdict = PVMemoryVerdict.ok
         table.setLevel(1, of: frame)  // taken first: an entry mapping this page writable is refused
         for index in 0..<512 {
-            let raw = table.entry(frame, index)
+            var raw = table.entry(frame, index)
             verdict = checkL1(raw, domain: domain, table: table)
+            if verdict == .readOnly {
+                raw &= ~PageTableEntry.writable
+                table.setEntry(frame, index, raw)
+                verdict = .ok
+            }
             guard verdict == .ok else { break }
             let entry = PageTableEntry(raw: raw)
             if entry.isPresent && entry.isWritable && entry.physicalAddress >> 12 != domain.sharedInfoFrame {
