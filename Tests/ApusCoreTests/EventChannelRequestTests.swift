@@ -122,6 +122,42 @@ final class EventChannelRequestTests: XCTestCase {
         XCTAssertEqual(encoded(.reserved, vcpu: 0).u.pirq, 0xDEAD_BEEF)
     }
 
+    func testOnlyCommandsWithOutFieldsWriteBack() {
+        let writing = [EVTCHNOP_alloc_unbound, EVTCHNOP_bind_interdomain, EVTCHNOP_bind_virq, EVTCHNOP_bind_pirq,
+                       EVTCHNOP_bind_ipi, EVTCHNOP_status]
+        for command in UInt32(0)...20 {
+            XCTAssertEqual(EventChannelRequest.writesBack(command: command), writing.contains(Int32(command)), "\(command)")
+        }
+    }
+
+    func testHandleDecodesPerformsAndEncodes() throws {
+        let directory = TestEventDirectory()
+        directory.add(0, privileged: true, vcpus: 2)
+        var ipi = evtchn_bind_ipi(vcpu: 1, port: 0xFFFF)
+        let reply = try withUnsafeMutableBytes(of: &ipi) { bytes in
+            try EventChannelOperations.handle(command: UInt32(EVTCHNOP_bind_ipi), bytes: bytes, caller: 0, directory: directory)
+        }
+        XCTAssertEqual(reply.port, 1)
+        XCTAssertEqual(ipi.port, 1)
+        var status = evtchn_status()
+        status.dom = UInt16(DOMID_SELF); status.port = 1
+        _ = try withUnsafeMutableBytes(of: &status) { bytes in
+            try EventChannelOperations.handle(command: UInt32(EVTCHNOP_status), bytes: bytes, caller: 0, directory: directory)
+        }
+        XCTAssertEqual(status.status, UInt32(EVTCHNSTAT_ipi))
+        XCTAssertEqual(status.vcpu, 1)
+        // A refusal writes nothing.
+        var bad = evtchn_bind_ipi(vcpu: 7, port: 0xFFFF)
+        XCTAssertThrowsError(try withUnsafeMutableBytes(of: &bad) { bytes in
+            try EventChannelOperations.handle(command: UInt32(EVTCHNOP_bind_ipi), bytes: bytes, caller: 0, directory: directory)
+        }) { XCTAssertEqual($0 as? EventChannelError, .noSuchVCPU) }
+        XCTAssertEqual(bad.port, 0xFFFF)
+        var control = evtchn_init_control()
+        XCTAssertThrowsError(try withUnsafeMutableBytes(of: &control) { bytes in
+            try EventChannelOperations.handle(command: UInt32(EVTCHNOP_init_control), bytes: bytes, caller: 0, directory: directory)
+        }) { XCTAssertEqual(($0 as? EventChannelError)?.xenErrno, 38) }
+    }
+
     func testTwoLevelLimitMatchesTheHeader() {
         XCTAssertEqual(EventChannelLimits.twoLevelPorts, Int(EVTCHN_2L_NR_CHANNELS))
         XCTAssertEqual(EventChannelLimits.domidSelf, UInt16(DOMID_SELF))

@@ -26,6 +26,18 @@ extension EventChannelDirectory {
 }
 
 public enum EventChannelOperations {
+    /// The whole command over the structure the guest passed, copied into `bytes`:
+    /// decode, perform, write the OUT fields. -ENOSYS for a command Apus does not have.
+    public static func handle<D: EventChannelDirectory>(command: UInt32, bytes: UnsafeMutableRawBufferPointer,
+                                                        caller: UInt16, directory: D) throws(EventChannelError) -> EventChannelReply {
+        guard let request = EventChannelRequest.decode(command: command, bytes: UnsafeRawBufferPointer(bytes)) else {
+            throw .notImplemented
+        }
+        let reply = try perform(request, caller: caller, directory: directory)
+        reply.encode(command: command, into: bytes)
+        return reply
+    }
+
     public static func perform<D: EventChannelDirectory>(_ request: EventChannelRequest, caller: UInt16,
                                                          directory: D) throws(EventChannelError) -> EventChannelReply {
         guard let own = directory.table(of: caller) else { throw .noSuchDomain }

@@ -3,9 +3,10 @@
 //
 // The hypervisor asks `argumentSize(command:)` how many bytes to copy from the guest
 // (nil: -ENOSYS before any copy, as Xen answers commands it does not have, the FIFO ABI's
-// included), copies them (-EFAULT if it cannot), decodes, performs, lets the reply write
-// its OUT fields into the same bytes and copies them all back (Xen copies the whole
-// structure back, so IN fields and unwritten parts return unchanged). For the old
+// included), copies them (-EFAULT if it cannot), then `EventChannelOperations.handle`
+// decodes, performs and writes the OUT fields into the same bytes; if `writesBack` says
+// so it copies them all back (Xen copies the whole structure, so IN fields and unwritten
+// parts return unchanged; a failed copy-back is -EFAULT with the operation done). For the old
 // event_channel_op_compat the command is the first 4 bytes and the structure follows.
 // Field offsets are those of event_channel.h. Imports nothing.
 
@@ -31,6 +32,16 @@ public enum EventChannelRequest: Equatable {
         case 6, 7, 8: return 8           // alloc_unbound, bind_ipi, bind_vcpu
         case 10, 14: return 2            // reset, reset_cont
         default: return nil              // 11-13: init_control, expand_array, set_priority (FIFO)
+        }
+    }
+
+    /// Whether Xen copies the structure back after success: only the commands with OUT
+    /// fields do, so a guest may pass read-only memory to close, send, unmask, bind_vcpu
+    /// and reset without getting -EFAULT.
+    public static func writesBack(command: UInt32) -> Bool {
+        switch command {
+        case 0, 1, 2, 5, 6, 7: return true
+        default: return false
         }
     }
 
