@@ -45,6 +45,7 @@ struct SimMachine {
     var waitingSince: [Int: UInt64] = [:]
     /// Longest time each vCPU waited while runnable (parked time included).
     var longestWaitNs: [Int: UInt64] = [:]
+    var longestWaitEndNs: [Int: UInt64] = [:]
     /// Wake-to-run latencies of vCPUs that block.
     var wakeLatenciesNs: [UInt64] = []
     var wokenAt: [Int: UInt64] = [:]
@@ -88,7 +89,10 @@ struct SimMachine {
         }
         if blocked.contains(v) { violations.append("blocked vCPU \(v) picked at \(now)") }
         if v != previous {
-            if let since = waitingSince[v] { longestWaitNs[v] = max(longestWaitNs[v] ?? 0, now - since) }
+            if let since = waitingSince[v], now - since > longestWaitNs[v] ?? 0 {
+                longestWaitNs[v] = now - since
+                longestWaitEndNs[v] = now
+            }
             if let woke = wokenAt.removeValue(forKey: v) { wakeLatenciesNs.append(now - woke) }
         }
     }

@@ -254,4 +254,17 @@ final class CreditSchedulerTests: XCTestCase {
         XCTAssertEqual(bed.scheduler.credit(of: 1), 0)
         XCTAssertGreaterThan(bed.scheduler.accountingRounds, 90)
     }
+
+    func testTheInvariantCheckerNoticesCorruption() throws {
+        let bed = try bed(cpus: 2, vcpus: 3)
+        XCTAssertNil(bed.scheduler.checkInvariants())
+        bed.scheduler.vcpus[2].priority = .over     // queued in the boost list
+        XCTAssertEqual(bed.scheduler.checkInvariants(), .wrongList(vcpu: 2))
+        bed.scheduler.vcpus[2].priority = .boost
+        bed.scheduler.domains[1].activeVCPUs = 1
+        XCTAssertEqual(bed.scheduler.checkInvariants(), .domainCounts(domain: 1))
+        bed.scheduler.domains[1].activeVCPUs = 0
+        bed.scheduler.vcpus[2].blocked = true
+        XCTAssertNotNil(bed.scheduler.checkInvariants())
+    }
 }

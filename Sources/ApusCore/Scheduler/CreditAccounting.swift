@@ -3,8 +3,9 @@
 // credit is spent; the CPU reschedules when better work waits here or can be stolen. Once per accounting period
 // (the timeslice), the first tick past the deadline hands out `creditsPerTimeslice`
 // per CPU among domains with active vCPUs, in proportion to weight x active vCPUs, each
-// domain's share limited to what its active vCPUs could run and to its cap, then split
-// evenly among its active vCPUs (shares rounded up, as Xen does). Then per vCPU:
+// domain's share limited to what its active vCPUs could run and to its cap (what it
+// cannot use goes to the domains after it), then split evenly among its active vCPUs
+// (shares rounded up, as Xen does). Then per vCPU:
 //   - credit < 0: OVER; a capped vCPU more than its per-vCPU cap in debt is parked;
 //     no vCPU keeps more than one timeslice of debt;
 //   - otherwise UNDER, unparked, and if it holds more than one timeslice of credit it
@@ -79,24 +80,39 @@ extension CreditScheduler {
         // Credit the active vCPUs ended last period in debt (beyond what the lower bound
         // forgave) is handed out again, so the machine's credit converges back to zero.
         let debt = Swift.max(0, -creditBalance)
-        let creditTotal = perTimeslice * Int64(cpuCount) + debt
-        // Shares are fixed before any vCPU leaves the active list during this period.
-        for d in 0..<domains.count where domains[d].inUse && domains[d].activeVCPUs > 0 {
-            let active = Int64(domains[d].activeVCPUs)
-            var share = (creditTotal * Int64(domains[d].weight) * active + weightTotal - 1) / weightTotal
-            // A domain may earn at most what its active vCPUs can run, more only to
-            // work off machine-wide debt.
-            var peak = perTimeslice * active
-            peak += (debt * Int64(domains[d].weight) * active + weightTotal - 1) / weightTotal
-            share = Swift.min(share, peak)
-            var capPerVCPU = Int64(Int32.max)
-            if domains[d].cap > 0 {
-                let capCredits = (Int64(domains[d].cap) * perTimeslice + 99) / 100
-                share = Swift.min(share, capCredits)
-                capPerVCPU = (capCredits + active - 1) / active
+        var creditTotal = perTimeslice * Int64(cpuCount) + debt
+        var weightLeft = weightTotal
+        // Domains that could not use their whole share last period go first, so what
+        // they leave over is handed to the domains after them (Xen's order, lazily kept).
+        for pass in 0..<2 {
+            for d in 0..<domains.count where domains[d].inUse && domains[d].activeVCPUs > 0
+                && domains[d].reachedPeak == (pass == 0) && domains[d].accountedRound != accountingRounds {
+                domains[d].accountedRound = accountingRounds
+                let weight = Int64(domains[d].weight)
+                let active = Int64(domains[d].activeVCPUs)
+                weightLeft -= weight * active
+                // A domain may earn at most what its active vCPUs can run (more only to
+                // work off machine-wide debt), and no more than its cap.
+                var peak = perTimeslice * active + (debt * weight * active + weightTotal - 1) / weightTotal
+                var capPerVCPU = Int64(Int32.max)
+                if domains[d].cap > 0 {
+                    let capCredits = (Int64(domains[d].cap) * perTimeslice + 99) / 100
+                    peak = Swift.min(peak, capCredits)
+                    capPerVCPU = (capCredits + active - 1) / active
+                }
+                var fair = (creditTotal * weight * active + weightTotal - 1) / weightTotal
+                if fair < peak {
+                    domains[d].reachedPeak = false
+                } else {
+                    if weightLeft > 0 {
+                        creditTotal += ((fair - peak) * weightTotal + weightLeft - 1) / weightLeft
+                    }
+                    fair = peak
+                    domains[d].reachedPeak = true
+                }
+                domains[d].creditPerVCPU = Int32((fair + active - 1) / active)
+                domains[d].capPerVCPU = Int32(capPerVCPU)
             }
-            domains[d].creditPerVCPU = Int32((share + active - 1) / active)
-            domains[d].capPerVCPU = Int32(capPerVCPU)
         }
         var balance: Int64 = 0
         for v in 0..<vcpus.count where vcpus[v].inUse && vcpus[v].active {

@@ -23,6 +23,14 @@ extension CreditScheduler {
         return affinity.lowest ?? 0
     }
 
+    /// An idle CPU other than `except` that `v` may run on.
+    func idleCPU(for v: Int, except: Int) -> Int? {
+        for c in 0..<cpuCount where c != except && vcpus[v].affinity.contains(c) && isIdle(c) {
+            return c
+        }
+        return nil
+    }
+
     /// Queues a runnable vCPU and returns the CPU that should reschedule for it, if any.
     mutating func place(_ v: Int) -> Int? {
         let cpu = chooseCPU(for: v)

@@ -216,6 +216,12 @@ public struct CreditScheduler: ~Copyable, VCPUScheduler {
             next = stolen
         }
         if previous != CreditVCPU.noLink { vcpus[Int(previous)].yielding = false }
+        // Work-conserving: the vCPU this CPU put back in its queue may run now on an idle
+        // CPU its affinity allows, rather than wait for that CPU's next tick.
+        if tickle == nil && previous != CreditVCPU.noLink && vcpus[Int(previous)].queued
+            && next != Int(previous) {
+            tickle = idleCPU(for: Int(previous), except: cpu)
+        }
         guard let chosen = next else {
             return SchedulingDecision(vcpu: nil, runForNs: nil, migrated: false, tickle: tickle)
         }

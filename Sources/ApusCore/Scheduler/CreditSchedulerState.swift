@@ -42,6 +42,9 @@ public struct CreditDomain {
     /// This accounting period's credit per active vCPU, and the debt that parks one.
     var creditPerVCPU: Int32 = 0
     var capPerVCPU: Int32 = 0
+    /// Its share last period reached what it could use (it is accounted first).
+    var reachedPeak = false
+    var accountedRound: UInt64 = 0
 
     public init() {}
 }
