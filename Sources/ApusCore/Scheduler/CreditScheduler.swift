@@ -163,11 +163,10 @@ public struct CreditScheduler: ~Copyable, VCPUScheduler {
     public mutating func wake(_ vcpu: Int, now: UInt64) -> Int? {
         guard vcpu >= 0 && vcpu < vcpus.count && vcpus[vcpu].inUse && vcpus[vcpu].blocked else { return nil }
         vcpus[vcpu].blocked = false
-        // Credit left and not parked: jump the queue so an I/O-bound guest answers quickly.
-        if vcpus[vcpu].priority == .under && !vcpus[vcpu].parked {
-            vcpus[vcpu].priority = .boost
-        }
-        if vcpus[vcpu].parked || vcpus[vcpu].running { return nil }
+        // Woken before its CPU switched away from it: it simply goes on running.
+        if vcpus[vcpu].running || vcpus[vcpu].parked { return nil }
+        // Credit left: jump the queue so an I/O-bound guest answers quickly.
+        if vcpus[vcpu].priority == .under { vcpus[vcpu].priority = .boost }
         return place(vcpu)
     }
 
