@@ -15,10 +15,12 @@ func apusTrap(_ raw: UnsafeMutableRawPointer) {
     let frame = TrapFrame(raw)
     if frame.vector == 0x80 && !frame.fromHypervisor {
         GuestTraps.handle(frame)
+        Events.deliverIfDue(frame)
         return
     }
     if frame.vector >= 32 && frame.vector < 256 {
         Interrupts.handle(vector: frame.vector, frame: frame)
+        if !frame.fromHypervisor { Events.deliverIfDue(frame) }
         return
     }
     // A guest pointer that faulted inside the guest-copy routine: the copy stops short.
@@ -37,6 +39,9 @@ func apusTrap(_ raw: UnsafeMutableRawPointer) {
     }
     if !frame.fromHypervisor {
         GuestTraps.handle(frame)
+        // Still going back to the guest (a shutdown does not come back): an event that
+        // became deliverable during the call is delivered now, as Xen does on every exit.
+        if !frame.fromHypervisor { Events.deliverIfDue(frame) }
         return
     }
     fatalTrap(frame)

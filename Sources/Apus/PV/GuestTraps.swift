@@ -66,11 +66,13 @@ enum GuestTraps {
     static func refusedReturn(_ frame: TrapFrame) {
         let words = UnsafePointer<UInt64>(bitPattern: UInt(frame.rsp)).unsafelyUnwrapped
         let code = frame.errorCode
+        // The guest's #GP frame shows the selectors it asked for (SS with RPL 3, as Xen
+        // forces it); the handler itself runs on the flat ones the bounce installs.
         frame.rip = words[0]
-        frame.cs = Bounce.flatKernelCS
+        frame.cs = words[1] & 0xFFFF
         frame.rflags = words[2]
         frame.rsp = words[3]
-        frame.ss = Bounce.flatKernelSS
+        frame.ss = (words[4] | 3) & 0xFFFF
         Log.line(.info, guest: true) { c in
             c.write("d0v0: return to cs "); c.write(hex0x: words[1]); c.write(" ss "); c.write(hex0x: words[4])
             c.write(" refused by the CPU: #GP for the guest")

@@ -59,7 +59,7 @@ enum Hypercalls {
         case __HYPERVISOR_mmuext_op: return MemoryHypercalls.mmuextOp(args)
         case __HYPERVISOR_mmu_update: return MMUUpdateHypercall.perform(args)
         case __HYPERVISOR_physdev_op: return PhysdevHypercall.perform(args)
-        case __HYPERVISOR_event_channel_op: return EventChannelHypercall.perform(args)
+        case __HYPERVISOR_event_channel_op: return Events.hypercall(args)
         case __HYPERVISOR_grant_table_op: return GrantTable.perform(args)
         case __HYPERVISOR_set_gdt: return SegmentDescriptors.setGDT(args)
         case __HYPERVISOR_update_descriptor: return SegmentDescriptors.updateDescriptor(args)

@@ -1,8 +1,6 @@
-// physdev_op, event_channel_op and mmu_update: the parts of them a PV kernel meets at
-// start of day. set_iopl is real; event channels come with the events issue (every
-// command reads its argument, so a bad pointer still gets -EFAULT, then -ENOSYS);
-// mmu_update writes L1 entries and M2P entries under the same checks as
-// update_va_mapping (higher-level updates come with the memory issue).
+// physdev_op and mmu_update: the parts of them a PV kernel meets at start of day.
+// set_iopl is real; mmu_update writes L1 entries and M2P entries under the same checks
+// as update_va_mapping (higher-level updates come with the memory issue).
 import ApusCore
 import ApusPublic
 import ArchX86
@@ -19,35 +17,6 @@ enum PhysdevHypercall {
             guard GuestMemory.read(UInt32.self, at: args.a1) != nil else { return Errno.EFAULT }
             return Errno.ENOSYS
         }
-    }
-}
-
-enum EventChannelHypercall {
-    /// Argument sizes per command (event_channel.h), so a bad pointer is found first.
-    static func argumentSize(_ command: Int32) -> Int? {
-        switch command {
-        case EVTCHNOP_bind_interdomain: return 12
-        case EVTCHNOP_bind_virq: return 12
-        case EVTCHNOP_bind_pirq: return 12
-        case EVTCHNOP_close, EVTCHNOP_send, EVTCHNOP_unmask: return 4
-        case EVTCHNOP_status: return 24
-        case EVTCHNOP_alloc_unbound: return 8
-        case EVTCHNOP_bind_ipi: return 8
-        case EVTCHNOP_bind_vcpu: return 8
-        case EVTCHNOP_reset, EVTCHNOP_reset_cont: return 2
-        case EVTCHNOP_init_control: return 16
-        case EVTCHNOP_expand_array: return 8
-        case EVTCHNOP_set_priority: return 8
-        default: return nil
-        }
-    }
-
-    static func perform(_ args: HypercallArguments) -> Int64 {
-        guard let size = argumentSize(Int32(truncatingIfNeeded: args.a0)) else { return Errno.ENOSYS }
-        var scratch = InlineArray<24, UInt8>(repeating: 0)
-        let readable = withUnsafeMutableBytes(of: &scratch) { GuestMemory.read($0.baseAddress!, from: args.a1, count: size) }
-        guard readable else { return Errno.EFAULT }
-        return Errno.ENOSYS
     }
 }
 

@@ -49,6 +49,18 @@ X86_INLINE void x86_write_cr4(uint64_t v) { __asm__ volatile("mov %0, %%cr4" :: 
 X86_INLINE void x86_clts(void) { __asm__ volatile("clts" ::: "memory"); }
 X86_INLINE void x86_invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" :: "r"(va) : "memory"); }
 
+/* Locked bit operations on memory a guest shares (shared_info's event bitmaps). */
+X86_INLINE _Bool x86_test_and_set_bit(uint64_t *word, unsigned bit) {
+    unsigned char old;
+    __asm__ volatile("lock btsq %2, %0; setc %1" : "+m"(*word), "=q"(old) : "r"((uint64_t)bit) : "memory", "cc");
+    return old;
+}
+X86_INLINE _Bool x86_test_and_clear_bit(uint64_t *word, unsigned bit) {
+    unsigned char old;
+    __asm__ volatile("lock btrq %2, %0; setc %1" : "+m"(*word), "=q"(old) : "r"((uint64_t)bit) : "memory", "cc");
+    return old;
+}
+
 /* Interrupt flag and halting */
 X86_INLINE void x86_cli(void) { __asm__ volatile("cli" ::: "memory"); }
 X86_INLINE void x86_sti(void) { __asm__ volatile("sti" ::: "memory"); }
