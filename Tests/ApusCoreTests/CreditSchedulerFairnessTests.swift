@@ -109,25 +109,30 @@ final class CreditSchedulerFairnessTests: XCTestCase {
     }
 
     func testABlockingVCPUIsScheduledWithinOneTickOfWaking() throws {
-        // Two busy vCPUs of heavier domains keep the CPU full; an I/O-bound vCPU runs
-        // 0.2 ms and sleeps 5 ms. BOOST must get it on the CPU within one tick.
-        let bed = CreditTestBed(cpus: 1)
-        var sim = SimMachine(cpuCount: 1, stepNs: 10_000)
-        try bed.scheduler.addDomain(0, weight: 1024, cap: 0)
-        try bed.scheduler.addDomain(1, weight: 256, cap: 0)
-        try bed.scheduler.addVCPU(0, domain: 0, affinity: .all, now: 0)
-        try bed.scheduler.addVCPU(1, domain: 0, affinity: .all, now: 0)
-        try bed.scheduler.addVCPU(2, domain: 1, affinity: .all, now: 0)
-        sim.start(&bed.scheduler, vcpu: 0, workload: .busy)
-        sim.start(&bed.scheduler, vcpu: 1, workload: .busy)
-        sim.start(&bed.scheduler, vcpu: 2, workload: .io(runNs: 200_000, sleepNs: 5_000_000))
-        sim.run(&bed.scheduler, until: 5 * seconds)
-        XCTAssertEqual(sim.violations, [])
-        XCTAssertGreaterThan(sim.wakeLatenciesNs.count, 500)
-        let worst = sim.wakeLatenciesNs.max() ?? .max
-        let mean = Double(sim.wakeLatenciesNs.reduce(0, +)) / Double(sim.wakeLatenciesNs.count)
-        print("wake-to-run latency: \(sim.wakeLatenciesNs.count) wakes, mean \(mean) ns, worst \(worst) ns")
-        XCTAssertLessThanOrEqual(worst, bed.scheduler.tickPeriodNs)
+        // Busy vCPUs of a heavier domain keep every CPU full (two per CPU); an I/O-bound
+        // vCPU runs 0.2 ms and sleeps 5 ms. BOOST must get it on a CPU within one tick.
+        for cpus in [1, 2] {
+            let bed = CreditTestBed(cpus: cpus)
+            var sim = SimMachine(cpuCount: cpus, stepNs: 10_000)
+            try bed.scheduler.addDomain(0, weight: 1024, cap: 0)
+            try bed.scheduler.addDomain(1, weight: 256, cap: 0)
+            for i in 0..<(2 * cpus) {
+                try bed.scheduler.addVCPU(i, domain: 0, affinity: .all, now: 0)
+                sim.start(&bed.scheduler, vcpu: i, workload: .busy)
+            }
+            let io = 2 * cpus
+            try bed.scheduler.addVCPU(io, domain: 1, affinity: .all, now: 0)
+            sim.start(&bed.scheduler, vcpu: io, workload: .io(runNs: 200_000, sleepNs: 5_000_000))
+            sim.run(&bed.scheduler, until: 5 * seconds)
+            XCTAssertEqual(sim.violations, [])
+            XCTAssertGreaterThan(sim.wakeLatenciesNs.count, 500)
+            let worst = sim.wakeLatenciesNs.max() ?? .max
+            let mean = Double(sim.wakeLatenciesNs.reduce(0, +)) / Double(sim.wakeLatenciesNs.count)
+            print("\(cpus) CPU(s): wake-to-run latency over \(sim.wakeLatenciesNs.count) wakes: mean \(Int(mean)) ns, worst \(worst) ns; I/O vCPU share \(sim.share(io))")
+            XCTAssertLessThanOrEqual(worst, bed.scheduler.tickPeriodNs)
+            // It got all the CPU it asked for: 0.2 ms of every ~5.2 ms.
+            XCTAssertEqual(sim.share(io), 0.2 / 5.2, accuracy: 0.005)
+        }
     }
 
     func testDecisionCostAsTheRunQueueGrows() throws {
