@@ -181,3 +181,30 @@ final class CreditSchedulerFairnessTests: XCTestCase {
         }
     }
 }
+
+final class CreditSchedulerCapacityTests: XCTestCase {
+    func testRecordsAreSmallEnoughToHandInAsFrames() {
+        // 1024 vCPU records must fit in 16 frames of 4 KiB, 1024 domain records in 8.
+        XCTAssertLessThanOrEqual(MemoryLayout<CreditVCPU>.stride * 1024, 16 * 4096)
+        XCTAssertLessThanOrEqual(MemoryLayout<CreditDomain>.stride * 1024, 8 * 4096)
+        print("CreditVCPU \(MemoryLayout<CreditVCPU>.stride) bytes, CreditDomain \(MemoryLayout<CreditDomain>.stride) bytes, CreditScheduler \(MemoryLayout<CreditScheduler>.size) bytes")
+    }
+
+    func test1024BusyVCPUsOn64CPUsShareThemEvenly() throws {
+        let bed = CreditTestBed(cpus: 64, vcpuSlots: 1024, domainSlots: 1024)
+        var sim = SimMachine(cpuCount: 64, stepNs: 1_000_000)
+        for v in 0..<1024 {
+            try bed.scheduler.addDomain(v, weight: 256, cap: 0)
+            try bed.scheduler.addVCPU(v, domain: v, affinity: .all, now: 0)
+            sim.start(&bed.scheduler, vcpu: v, workload: .busy)
+        }
+        sim.run(&bed.scheduler, until: 3_000_000_000)
+        XCTAssertEqual(sim.violations.prefix(3), [])
+        XCTAssertNil(bed.scheduler.checkInvariants())
+        let shares = (0..<1024).map { sim.share($0) }
+        let total = shares.reduce(0, +)
+        print("1024 vCPUs on 64 CPUs: total \(total) CPUs, per vCPU min \(shares.min()!) max \(shares.max()!)")
+        XCTAssertEqual(total, 64, accuracy: 0.01)
+        for share in shares { XCTAssertEqual(share, 1.0 / 16, accuracy: 0.01) }
+    }
+}

@@ -9,18 +9,33 @@ extension CreditScheduler {
         cpus[cpu].current == CreditVCPU.noLink && cpus[cpu].queuedCount == 0
     }
 
+    /// Runnable vCPUs at `cpu`, the one running included.
+    func load(_ cpu: Int) -> Int {
+        Int(cpus[cpu].queuedCount) + (cpus[cpu].current == CreditVCPU.noLink ? 0 : 1)
+    }
+
     /// The CPU for a vCPU becoming runnable: where it last ran if that CPU is idle, else
-    /// an idle CPU it may use, else where it last ran, else the first CPU it may use.
+    /// an idle CPU it may use, else where it last ran unless another CPU it may use has
+    /// at least two fewer runnable vCPUs (then the least loaded one: placement spreads
+    /// work, stealing only fixes what placement got wrong).
     func chooseCPU(for v: Int) -> Int {
         let affinity = vcpus[v].affinity
         let last = Int(vcpus[v].cpu)
         if affinity.contains(last) && isIdle(last) { return last }
+        var best = -1
+        var bestLoad = Int.max
         for step in 1..<(cpuCount + 1) {
             let c = (last + step) % cpuCount
-            if affinity.contains(c) && isIdle(c) { return c }
+            guard affinity.contains(c) else { continue }
+            if isIdle(c) { return c }
+            let l = load(c)
+            if l < bestLoad {
+                best = c
+                bestLoad = l
+            }
         }
-        if affinity.contains(last) { return last }
-        return affinity.lowest ?? 0
+        if affinity.contains(last) && (best < 0 || load(last) <= bestLoad + 1) { return last }
+        return best >= 0 ? best : (affinity.lowest ?? 0)
     }
 
     /// An idle CPU other than `except` that `v` may run on.
