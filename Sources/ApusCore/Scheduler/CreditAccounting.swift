@@ -1,11 +1,12 @@
 // Credit-scheduler ticks and accounting. A tick charges the running vCPU, puts it on
 // the active list (it now earns credit), drops its BOOST, and makes it OVER once its
-// credit is spent; the CPU reschedules when better work waits here or can be stolen. Once per accounting period
-// (the timeslice), the first tick past the deadline hands out `creditsPerTimeslice`
-// per CPU among domains with active vCPUs, in proportion to weight x active vCPUs, each
-// domain's share limited to what its active vCPUs could run and to its cap (what it
-// cannot use goes to the domains after it), then split evenly among its active vCPUs
-// (shares rounded up, as Xen does). Then per vCPU:
+// credit is spent; the CPU reschedules when better work waits here or can be stolen.
+// Once per accounting period (the timeslice), the first tick past the deadline hands
+// out `creditsPerTimeslice` per CPU among domains with active vCPUs, in proportion to
+// weight x active vCPUs, each domain's share limited to what its active vCPUs could run
+// and to its cap (what it cannot use goes to the domains after it), then split evenly
+// among its active vCPUs (rounded up, as Xen does, but in thousandths of a credit).
+// Then per vCPU:
 //   - credit < 0: OVER; a capped vCPU more than its per-vCPU cap in debt is parked;
 //     no vCPU keeps more than one timeslice of debt;
 //   - otherwise UNDER, unparked, and if it holds more than one timeslice of credit it
@@ -24,7 +25,7 @@ extension CreditScheduler {
             // Apus refinement: a vCPU that has spent its credit is OVER from this tick on,
             // not from the next accounting, so it stops holding the CPU against vCPUs
             // that still have credit (keeps shares within 2% of the weights).
-            if vcpus[v].credit < 0 { vcpus[v].priority = .over }
+            if vcpus[v].milliCredit < 0 { vcpus[v].priority = .over }
         }
         if now >= nextAccountingNs {
             account()
@@ -76,10 +77,12 @@ extension CreditScheduler {
             creditBalance = 0
             return
         }
-        let perTimeslice = Int64(config.creditsPerTimeslice)
+        let perTimeslice = Int64(config.creditsPerTimeslice) * 1000
         // Credit the active vCPUs ended last period in debt (beyond what the lower bound
         // forgave) is handed out again, so the machine's credit converges back to zero.
-        let debt = Swift.max(0, -creditBalance)
+        // Bounded by what the machine can run in a period, which also keeps the products
+        // below in range.
+        let debt = Swift.min(Swift.max(0, -creditBalance), perTimeslice * Int64(cpuCount))
         var creditTotal = perTimeslice * Int64(cpuCount) + debt
         var weightLeft = weightTotal
         // Domains that could not use their whole share last period go first, so what
@@ -94,9 +97,9 @@ extension CreditScheduler {
                 // A domain may earn at most what its active vCPUs can run (more only to
                 // work off machine-wide debt), and no more than its cap.
                 var peak = perTimeslice * active + (debt * weight * active + weightTotal - 1) / weightTotal
-                var capPerVCPU = Int64(Int32.max)
+                var capPerVCPU = Int64.max
                 if domains[d].cap > 0 {
-                    let capCredits = (Int64(domains[d].cap) * perTimeslice + 99) / 100
+                    let capCredits = Int64(domains[d].cap) * perTimeslice / 100
                     peak = Swift.min(peak, capCredits)
                     capPerVCPU = (capCredits + active - 1) / active
                 }
@@ -110,16 +113,16 @@ extension CreditScheduler {
                     fair = peak
                     domains[d].reachedPeak = true
                 }
-                domains[d].creditPerVCPU = Int32((fair + active - 1) / active)
-                domains[d].capPerVCPU = Int32(capPerVCPU)
+                domains[d].creditPerVCPU = (fair + active - 1) / active
+                domains[d].capPerVCPU = capPerVCPU
             }
         }
         var balance: Int64 = 0
         for v in 0..<vcpus.count where vcpus[v].inUse && vcpus[v].active {
             let domain = domains[Int(vcpus[v].domain)]
-            let perVCPU = Int64(domain.creditPerVCPU)
-            let capPerVCPU = Int64(domain.capPerVCPU)
-            var credit = Int64(vcpus[v].credit) + perVCPU
+            let perVCPU = domain.creditPerVCPU
+            let capPerVCPU = domain.capPerVCPU
+            var credit = vcpus[v].milliCredit + perVCPU
             if credit < 0 {
                 setPriority(v, .over)
                 if domain.cap > 0 && credit < -capPerVCPU { park(v) }
@@ -132,7 +135,7 @@ extension CreditScheduler {
                     credit /= 2
                 }
             }
-            vcpus[v].credit = Int32(Swift.max(Int64(Int32.min), Swift.min(Int64(Int32.max), credit)))
+            vcpus[v].milliCredit = credit
             balance += credit
         }
         creditBalance = balance

@@ -7,6 +7,14 @@
 // a peer has queued (respecting hard affinity). A capped vCPU that overspends is parked
 // until accounting gives it credit again.
 //
+// Where Apus departs from Xen's credit1, and why:
+//   - a running vCPU becomes OVER at the tick its credit goes negative, not at the next
+//     accounting: otherwise an UNDER vCPU with a sliver of credit holds a whole
+//     timeslice against vCPUs with plenty, and 256:512:1024 drifts ~3% from 1:2:4;
+//   - a waking vCPU with no idle CPU available goes to the least loaded CPU it may use
+//     when its last CPU is busier by two or more (Xen leaves that to stealing);
+//   - a CPU that puts its vCPU back in its queue names an idle CPU that may take it.
+//
 // Storage for vCPU and domain records comes from the caller (no allocation); up to 64
 // CPUs and 65535 vCPU slots. `~Copyable`: a copy would share the caller's storage.
 // Not thread-safe: the caller serialises calls. Imports nothing.
@@ -23,7 +31,7 @@ public struct CreditScheduler: ~Copyable, VCPUScheduler {
     let domains: UnsafeMutableBufferPointer<CreditDomain>
     var cpus: InlineArray<64, CreditCPU>
     var nextAccountingNs: UInt64
-    /// Sum of the active vCPUs' credit after the last accounting (Xen's credit_balance).
+    /// Sum of the active vCPUs' milli-credit after the last accounting (Xen's credit_balance).
     var creditBalance: Int64 = 0
     /// Accounting periods run so far (for diagnostics and tests).
     public internal(set) var accountingRounds: UInt64 = 0
@@ -153,7 +161,8 @@ public struct CreditScheduler: ~Copyable, VCPUScheduler {
     }
 
     /// Inspection for the `r` debug key and tests.
-    public func credit(of vcpu: Int) -> Int { Int(vcpus[vcpu].credit) }
+    /// In Xen's credits.
+    public func credit(of vcpu: Int) -> Int { Int(vcpus[vcpu].milliCredit / 1000) }
     public func priority(of vcpu: Int) -> CreditPriority { vcpus[vcpu].priority }
     public func isParked(_ vcpu: Int) -> Bool { vcpus[vcpu].parked }
     public func queueLength(cpu: Int) -> Int { Int(cpus[cpu].queuedCount) }
@@ -244,10 +253,10 @@ public struct CreditScheduler: ~Copyable, VCPUScheduler {
         cpus[cpu].chargedAtNs = now
         let i = Int(v)
         vcpus[i].runtimeNs &+= elapsed
-        let scaled = elapsed * UInt64(CreditSchedulerConfig.creditsPerMs) + UInt64(vcpus[i].residual)
-        let credits = scaled / 1_000_000
-        vcpus[i].residual = UInt32(scaled % 1_000_000)
-        let debit = Int64(Swift.min(credits, UInt64(Int32.max)))
-        vcpus[i].credit = Int32(Swift.max(Int64(Int32.min), Int64(vcpus[i].credit) - debit))
+        // 10 credits per ms is one milli-credit per 100 ns.
+        let scaled = elapsed + UInt64(vcpus[i].residualNs)
+        vcpus[i].residualNs = UInt32(scaled % 100)
+        vcpus[i].milliCredit -= Int64(Swift.min(scaled / 100, UInt64(Int64.max / 2)))
+        vcpus[i].milliCredit = Swift.max(vcpus[i].milliCredit, Int64.min / 2)
     }
 }

@@ -23,9 +23,11 @@ public struct CreditVCPU {
     var domain: UInt16 = 0
     var next = CreditVCPU.noLink
     var prev = CreditVCPU.noLink
-    var credit: Int32 = 0
-    /// Millionths of a credit charged but not yet worth a whole one.
-    var residual: UInt32 = 0
+    /// In thousandths of Xen's credit, so that shares of small accounting totals (short
+    /// timeslices, many domains) do not round away; Xen's figure is `credit / 1000`.
+    var milliCredit: Int64 = 0
+    /// Nanoseconds run but not yet worth a thousandth of a credit (100 ns each).
+    var residualNs: UInt32 = 0
     var affinity = CPUMask.all
     var runtimeNs: UInt64 = 0
 
@@ -39,9 +41,9 @@ public struct CreditDomain {
     var cap: UInt16 = 0
     var vcpuCount: UInt16 = 0
     var activeVCPUs: UInt16 = 0
-    /// This accounting period's credit per active vCPU, and the debt that parks one.
-    var creditPerVCPU: Int32 = 0
-    var capPerVCPU: Int32 = 0
+    /// This accounting period's milli-credit per active vCPU, and the debt that parks one.
+    var creditPerVCPU: Int64 = 0
+    var capPerVCPU: Int64 = 0
     /// Its share last period reached what it could use (it is accounted first).
     var reachedPeak = false
     var accountedRound: UInt64 = 0
