@@ -59,6 +59,24 @@ final class CreditSchedulerFairnessTests: XCTestCase {
         }
     }
 
+    func testACapOf150SpreadsOverADomainsVCPUs() throws {
+        // Cap is per domain in percent of one CPU: three busy vCPUs capped at 150 on four
+        // idle CPUs share one and a half CPUs.
+        let bed = CreditTestBed(cpus: 4)
+        var sim = SimMachine(cpuCount: 4)
+        try bed.scheduler.addDomain(0, weight: 256, cap: 150)
+        for v in 0..<3 {
+            try bed.scheduler.addVCPU(v, domain: 0, affinity: .all, now: 0)
+            sim.start(&bed.scheduler, vcpu: v, workload: .busy)
+        }
+        sim.run(&bed.scheduler, until: 10 * seconds)
+        let shares = (0..<3).map { sim.share($0) }
+        print("cap 150 over 3 vCPUs on 4 CPUs: \(shares)")
+        XCTAssertEqual(shares.reduce(0, +), 1.5, accuracy: 0.02)
+        for share in shares { XCTAssertEqual(share, 0.5, accuracy: 0.02) }
+        XCTAssertEqual(sim.violations, [])
+    }
+
     func testCapsHoldBeside_uncappedCompetition() throws {
         // A capped domain beside a busy uncapped one on one CPU: the cap binds (25%).
         let bed = CreditTestBed(cpus: 1)
