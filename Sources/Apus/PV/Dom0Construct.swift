@@ -13,8 +13,7 @@ import ArchX86
 /// pseudo-physical frame n at virtualBase + n * 4096).
 struct Dom0Plan {
     var virtualBase: UInt64 = 0
-    var kernelStart: UInt64 = 0, kernelEnd: UInt64 = 0
-    var initrdStart: UInt64 = 0, initrdEnd: UInt64 = 0
+    var initrdStart: UInt64 = 0
     var p2mStart: UInt64 = 0, p2mEnd: UInt64 = 0
     var startInfo: UInt64 = 0
     var pageTablesStart: UInt64 = 0, pageTablesEnd: UInt64 = 0

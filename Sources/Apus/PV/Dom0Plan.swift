@@ -7,10 +7,7 @@ extension Dom0Plan {
     init(layout: Dom0Layout, image: XenKernelImage) {
         self.init()
         virtualBase = layout.total.start
-        kernelStart = layout.kernel.start
-        kernelEnd = layout.kernel.end
         initrdStart = layout.initrd.isEmpty ? 0 : layout.initrd.start
-        initrdEnd = layout.initrd.isEmpty ? 0 : layout.initrd.end
         initrdPFN = layout.initrd.isEmpty ? layout.initrdPFN : nil
         moduleStart = layout.moduleStart
         moduleStartIsPFN = layout.moduleStartIsPFN
