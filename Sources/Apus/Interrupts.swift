@@ -16,6 +16,7 @@ enum Interrupts {
         case timerVector:
             timerTicks &+= 1
             LocalAPIC.endOfInterrupt()
+            GuestTimers.check()
         default:
             if !unexpectedReported {
                 unexpectedReported = true

@@ -139,6 +139,10 @@ enum CPUHypercalls {
             info.state = RUNSTATE_running
             info.state_entry_time = 0
             return GuestMemory.write(info, to: args.a2) ? 0 : Errno.EFAULT
+        case VCPUOP_set_singleshot_timer: return GuestTimers.setSingleShot(args.a2)
+        case VCPUOP_stop_singleshot_timer: return GuestTimers.stopSingleShot()
+        case VCPUOP_set_periodic_timer: return GuestTimers.setPeriodic(args.a2)
+        case VCPUOP_stop_periodic_timer: return GuestTimers.stopPeriodic()
         case VCPUOP_register_vcpu_info:
             guard let request = GuestMemory.read(vcpu_register_vcpu_info.self, at: args.a2) else { return Errno.EFAULT }
             guard UInt64(request.offset) + 64 <= 4096 else { return Errno.EINVAL }

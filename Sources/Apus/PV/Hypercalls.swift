@@ -62,6 +62,7 @@ enum Hypercalls {
         case __HYPERVISOR_event_channel_op: return Events.hypercall(args)
         case __HYPERVISOR_grant_table_op: return GrantTable.perform(args)
         case __HYPERVISOR_set_gdt: return SegmentDescriptors.setGDT(args)
+        case __HYPERVISOR_set_timer_op: return GuestTimers.setTimerOp(args)
         case __HYPERVISOR_update_descriptor: return SegmentDescriptors.updateDescriptor(args)
         default: return Errno.ENOSYS
         }

@@ -7,8 +7,12 @@ import ArchX86
 enum SchedHypercall {
     static func perform(_ args: HypercallArguments) -> Int64 {
         switch SchedRequest.decode(command: args.a0, argument: args.a1) {
-        case .yield, .block:
-            return 0  // one vCPU, no events yet: nothing else to run, nothing to wait for
+        case .yield:
+            return 0  // one vCPU: nothing else to run
+        case .block:
+            return GuestTimers.block()
+        case .poll(let argument):
+            return GuestTimers.poll(argument)
         case .shutdown(let argument):
             guard let reason = GuestMemory.read(UInt32.self, at: argument) else { return Errno.EFAULT }
             shutDownDom0(reason: reason)
@@ -19,7 +23,7 @@ enum SchedHypercall {
             guard let request = GuestMemory.read(sched_remote_shutdown.self, at: argument) else { return Errno.EFAULT }
             guard request.domain_id == PV.current.id else { return Errno.ESRCH }
             shutDownDom0(reason: request.reason)
-        case .poll, .watchdog, .unknown:
+        case .watchdog, .unknown:
             return Errno.ENOSYS
         }
     }
