@@ -55,6 +55,7 @@ enum Dom0Launch {
         PV.current.vcpu.vcpuInfoMachineAddress = built.sharedInfoFrame << 12
         PV.current.started = true
         Events.createTable(domain: PV.current.id, privileged: PV.current.isPrivileged)
+        GuestTimers.startDefaultPeriodic()
 
         Log.line { $0.write("Dom0 has maximum 1 VCPUs") }
         Log.line { $0.write("*** Serial input to DOM0 (type 'CTRL-a' three times to switch input)") }

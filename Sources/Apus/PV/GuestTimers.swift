@@ -46,11 +46,11 @@ enum GuestTimers {
         return 0
     }
 
+    /// The same timer as set_timer_op. Xen 4.17 ignores VCPU_SSHOTTMR_future (a past
+    /// deadline fires at once; the -ETIME the header describes never comes back), and so
+    /// does Apus.
     static func setSingleShot(_ address: UInt64) -> Int64 {
         guard let request = GuestMemory.read(vcpu_set_singleshot_timer.self, at: address) else { return Errno.EFAULT }
-        if request.flags & UInt32(VCPU_SSHOTTMR_future) != 0 && request.timeout_abs_ns < now {
-            return Errno.result(XEN_ETIME)
-        }
         singleShotDeadline = max(1, request.timeout_abs_ns)
         check()
         return 0
@@ -68,6 +68,13 @@ enum GuestTimers {
         periodNs = request.period_ns
         nextPeriodic = now &+ request.period_ns
         return 0
+    }
+
+    /// Every vCPU starts with a 10 ms periodic timer, as on Xen (guests stop it if they
+    /// keep time themselves).
+    static func startDefaultPeriodic() {
+        periodNs = 10_000_000
+        nextPeriodic = now &+ periodNs
     }
 
     static func stopPeriodic() -> Int64 {
