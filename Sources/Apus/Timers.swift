@@ -7,6 +7,8 @@ import ArchX86
 enum Timers {
     static let tickHz: UInt64 = 100
     nonisolated(unsafe) static var frequencies = ClockFrequencies()
+    /// TSC ticks to nanoseconds, computed once from the calibration (guests get the same).
+    nonisolated(unsafe) static var tscScale: TimeScale? = nil
 
     static func start(options: BootOptions) {
         let apicPage = Firmware.facts.localAPICAddress
@@ -20,6 +22,7 @@ enum Timers {
             return
         }
         frequencies = measured
+        if measured.tscHz > 0 { tscScale = TimeScale(ticksPerSecond: measured.tscHz) }
         Platform.facts.tscPerMillisecond = max(1, measured.tscHz / 1000)
         Log.line { c in c.write("Detected "); c.write(megahertz: measured.tscHz); c.write(" MHz processor.") }
         Log.line { c in

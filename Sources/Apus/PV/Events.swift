@@ -91,7 +91,6 @@ enum Events {
     /// On the way back to the guest: enter its event callback if an upcall is due and
     /// events are not masked, with events masked in the handler (Xen's event bounce).
     static func deliverIfDue(_ frame: TrapFrame) {
-        GuestTimers.check()
         guard tableStorage != 0, PV.current.vcpu.callbacks.event != 0,
               EventDelivery.isUpcallDue(vcpu: 0, bitmaps: bitmaps) else { return }
         GuestTraps.deliver(frame, request: BounceRequest(handler: PV.current.vcpu.callbacks.event, masksEvents: true),

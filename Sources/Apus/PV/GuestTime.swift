@@ -8,9 +8,14 @@ import ArchX86
 enum GuestTime {
     nonisolated(unsafe) static var bootTSC: UInt64 = 0
 
+    /// Nanoseconds since Apus booted: the system time guests see.
+    static var now: UInt64 {
+        guard let scale = Timers.tscScale else { return 0 }
+        return scale.nanoseconds(CPU.readTimeStampCounter() &- bootTSC)
+    }
+
     static func update(vcpuInfoMachineAddress address: UInt64) {
-        guard Timers.frequencies.tscHz > 0 else { return }
-        let scale = TimeScale(ticksPerSecond: Timers.frequencies.tscHz)
+        guard let scale = Timers.tscScale else { return }
         let time = UnsafeMutableRawPointer(DirectMap.pointer(to: address + 32, as: UInt8.self))
         let version = time.load(as: UInt32.self)
         time.storeBytes(of: version | 1, as: UInt32.self)

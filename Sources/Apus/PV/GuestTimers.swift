@@ -3,8 +3,10 @@
 //
 // System time is nanoseconds since Apus booted, read from the TSC with the same scale the
 // guest has in vcpu_time_info, so a deadline the guest computes means the same instant to
-// both. Deadlines are checked at every local APIC tick (10 ms) and on every exit to the
-// guest, so a timer fires at or after its deadline, never before. One vCPU for now: the
+// both. Deadlines are checked at every local APIC tick (10 ms), when a timer is set (a
+// past deadline fires before the call returns) and while blocking or polling, so a timer
+// fires at or after its deadline, never before; not on every guest exit, which would put a
+// TSC read and a 128-bit multiply on every hypercall's path. One vCPU for now: the
 // scheduler issue moves these into per-vCPU state and makes blocking deschedule.
 import ApusCore
 import ApusPublic
@@ -15,10 +17,7 @@ enum GuestTimers {
     nonisolated(unsafe) static var periodNs: UInt64 = 0              // 0: no periodic timer
     nonisolated(unsafe) static var nextPeriodic: UInt64 = 0
 
-    static var now: UInt64 {
-        guard Timers.frequencies.tscHz > 0 else { return 0 }
-        return TimeScale(ticksPerSecond: Timers.frequencies.tscHz).nanoseconds(CPU.readTimeStampCounter() &- GuestTime.bootTSC)
-    }
+    static var now: UInt64 { GuestTime.now }
 
     /// Raises VIRQ_TIMER for every deadline that has passed.
     static func check() {
