@@ -9,6 +9,7 @@
  *
  * The IDT points vector n at apus_trap_stubs + 16n.
  */
+#include "layout.h"
     .text
 
 
@@ -89,22 +90,40 @@ x86_reload_segments:
     lretq
 
 /*
- * The `syscall` entry (MSR_LSTAR). A PV guest's kernel and its user space both run in
- * ring 3, so every syscall comes from a guest: a hypercall from its kernel, or a system
- * call from its user space for Apus to bounce to the kernel's callback. SYSCALL does not
- * switch stacks: take Apus's stack (the TSS's RSP0 copy in apus_guest_entry_stack_top),
- * build the same frame an interrupt from ring 3 would (SS, RSP, RFLAGS=r11, CS, RIP=rcx,
- * error code 0, vector 0x100) and share the common path. Interrupts are off on entry
- * (MSR_FMASK clears IF) until the frame is built.
- * Single CPU for now: the scratch slot becomes per-CPU (GS-based) with the SMP issue.
+ * The `syscall` entries (MSR_LSTAR, MSR_CSTAR). A PV guest's kernel and its user space
+ * both run in ring 3, so every syscall comes from a guest: a hypercall from its kernel,
+ * or a system call from its user space for Apus to bounce to the kernel's callback.
+ * SYSCALL does not switch stacks, and Apus cannot use %gs (it is the guest's), so each
+ * CPU has its own pair of stubs, 64 bytes apart, that know their CPU's slots: park the
+ * guest's rsp in the CPU's scratch word, take the CPU's guest-entry stack (the TSS.RSP0
+ * copy in apus_guest_entry_stack_top[cpu]) and build the frame an interrupt from ring 3
+ * would (SS, RSP, RFLAGS=r11, CS, RIP=rcx, error code 0, vector 0x100) for the common
+ * path. Interrupts are off on entry (MSR_FMASK clears IF) until the frame is built.
+ * A 32-bit compatibility-mode syscall (CSTAR, stub at +32) gets its own vector 0x101:
+ * Apus runs 64-bit PV guests only, so the guest gets a fault bounced, never an Apus crash.
  */
 #define SYSCALL_VECTOR 0x100
-    .globl apus_syscall_entry
-apus_syscall_entry:
-    mov     %rsp, apus_syscall_scratch(%rip)
-    mov     apus_guest_entry_stack_top(%rip), %rsp
+    .balign 64
+    .globl apus_syscall_stubs
+apus_syscall_stubs:
+    .set cpu, 0
+    .rept MAX_CPUS
+    .balign 64
+    mov     %rsp, apus_syscall_scratch + 8 * cpu(%rip)
+    mov     apus_guest_entry_stack_top + 8 * cpu(%rip), %rsp
     pushq   $0xe02b                     /* FLAT_RING3_SS64 */
-    pushq   apus_syscall_scratch(%rip)
+    pushq   apus_syscall_scratch + 8 * cpu(%rip)
+    jmp     syscall64_common
+    .balign 32
+    mov     %rsp, apus_syscall_scratch + 8 * cpu(%rip)
+    mov     apus_guest_entry_stack_top + 8 * cpu(%rip), %rsp
+    pushq   $0xe02b
+    pushq   apus_syscall_scratch + 8 * cpu(%rip)
+    jmp     syscall32_common
+    .set cpu, cpu + 1
+    .endr
+
+syscall64_common:
     pushq   %r11
     pushq   $0xe033                     /* FLAT_RING3_CS64 */
     pushq   %rcx
@@ -112,14 +131,7 @@ apus_syscall_entry:
     pushq   $SYSCALL_VECTOR
     jmp     trap_common
 
-/* 32-bit compatibility-mode syscall (MSR_CSTAR): Apus runs 64-bit PV guests only; report
- * it as its own vector so the guest gets the fault bounced, never an Apus crash. */
-    .globl apus_syscall32_entry
-apus_syscall32_entry:
-    mov     %rsp, apus_syscall_scratch(%rip)
-    mov     apus_guest_entry_stack_top(%rip), %rsp
-    pushq   $0xe02b
-    pushq   apus_syscall_scratch(%rip)
+syscall32_common:
     pushq   %r11
     pushq   $0xe023                     /* FLAT_RING3_CS32 */
     pushq   %rcx
@@ -157,8 +169,8 @@ apus_copy_guest_fault:
     .data
     .balign 8
     .globl apus_syscall_scratch, apus_guest_entry_stack_top
-apus_syscall_scratch:       .quad 0
-apus_guest_entry_stack_top: .quad 0
+apus_syscall_scratch:       .skip 8 * MAX_CPUS
+apus_guest_entry_stack_top: .skip 8 * MAX_CPUS
 
 /*
  * bool apus_load_user_gs(uint16_t selector): loads %gs for the guest's user mode

@@ -32,6 +32,15 @@
  * image in 4 KiB pages and a direct map of 64 GiB in 2 MiB pages. */
 #define PAGE_TABLE_POOL_PAGES 64
 
+/* CPUs Apus runs on at most; each has its own GDT and LDT windows, TSS, IST stacks and
+ * guest-entry stack in .bss (about 190 KiB per CPU). Xen's NR_CPUS is larger; more CPUs
+ * than this are reported and left offline. */
+#define MAX_CPUS             8
+/* Distance between two CPUs' guest-entry stacks: a guard page, then the stack. */
+#define CPU_STACK_STRIDE     (GUEST_ENTRY_STACK_SIZE + 0x1000)
+/* Where the AP start-up code is copied: below 1 MiB, page aligned (SIPI vector 0x08). */
+#define AP_TRAMPOLINE_BASE   0x8000
+
 /* Longest hypervisor command line kept (Xen: COMMAND_LINE_SIZE). */
 #define COMMAND_LINE_SIZE    1024
 

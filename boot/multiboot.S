@@ -211,6 +211,7 @@ boot_info:  .long 0
     .section .boot.bss, "aw", @nobits
     .balign 4096
 early_tables_start:
+    .globl early_pml4
 early_pml4:       .skip 4096
 early_pdpt_low:   .skip 4096
 early_pdpt_image: .skip 4096

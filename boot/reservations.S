@@ -27,48 +27,49 @@ apus_page_table_pool:
     .skip PAGE_TABLE_POOL_PAGES * 4096
 apus_page_table_pool_end:
 
+/* Per CPU (MAX_CPUS of each, CPU n at base + n * size): three IST stacks (NMI, #DF, #MC). */
     .balign 4096
     .globl apus_ist_stacks, apus_ist_stacks_end
 apus_ist_stacks:
-    .skip 3 * IST_STACK_SIZE
+    .skip MAX_CPUS * 3 * IST_STACK_SIZE
 apus_ist_stacks_end:
 
-/* The boot CPU's GDT area: 16 pages as in Xen, entries 0-0x1BFF for the guest's own
- * GDT frames (mapped there by later issues), Apus's entries from 0x1C00 (selector 0xe000). */
+/* Per CPU: the GDT area, 16 pages as in Xen: entries 0-0x1BFF show the running vCPU's own
+ * GDT frames (SegmentDescriptors maps them there), Apus's entries from 0x1C00 (selector 0xe000). */
     .balign 4096
     .globl apus_gdt_area
 apus_gdt_area:
-    .skip 16 * 4096
+    .skip MAX_CPUS * 16 * 4096
 
     .balign 4096
     .globl apus_idt
 apus_idt:
     .skip 256 * 16
 
+/* Per CPU: the TSS (128 bytes each). */
     .balign 64
     .globl apus_tss
 apus_tss:
-    .skip 128
+    .skip MAX_CPUS * 128
 
 /* Apus's copy of the boot loader's command line (Xen's limit is 1024 bytes too). */
     .globl apus_command_line
 apus_command_line:
     .skip COMMAND_LINE_SIZE
 
-/* The stack the CPU switches to when a guest traps (TSS.RSP0) or makes a syscall:
- * every hypercall and bounce runs on it. A guard page below catches overflows. */
+/* Per CPU, CPU_STACK_STRIDE apart: a guard page, then the stack the CPU switches to when a
+ * guest traps (TSS.RSP0) or makes a syscall; every hypercall, bounce and the CPU's idle
+ * loop run on it. Which stack RSP is in tells Swift which CPU it runs on (PerCPU.swift). */
     .balign 4096
-    .globl apus_guest_stack_guard, apus_guest_stack_bottom, apus_guest_stack_top
-apus_guest_stack_guard:
-    .skip 4096
-apus_guest_stack_bottom:
-    .skip GUEST_ENTRY_STACK_SIZE
-apus_guest_stack_top:
+    .globl apus_cpu_stacks, apus_cpu_stacks_end
+apus_cpu_stacks:
+    .skip MAX_CPUS * CPU_STACK_STRIDE
+apus_cpu_stacks_end:
 
-/* The window the CPU reads a guest's LDT through: 16 pages (8192 descriptors) that
- * Apus maps on first use to the guest's own LDT frames, after checking them
- * (SegmentDescriptors.swift). Unmapped until then, so a use faults into Apus. */
+/* Per CPU: the window the CPU reads the running vCPU's LDT through: 16 pages (8192
+ * descriptors) that Apus maps on first use to the guest's own LDT frames, after checking
+ * them (SegmentDescriptors.swift). Unmapped until then, so a use faults into Apus. */
     .balign 4096
     .globl apus_ldt_area
 apus_ldt_area:
-    .skip 16 * 4096
+    .skip MAX_CPUS * 16 * 4096

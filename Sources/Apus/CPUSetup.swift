@@ -58,11 +58,12 @@ enum BootCPU {
         CPU.writeCR4(CPU.cr4 | (1 << 9) | (1 << 10))
     }
 
-    static func enableProtections() {
+    /// On every CPU; the boot CPU reports it (`quiet` for the others).
+    static func enableProtections(quiet: Bool = false) {
         if identity.has(.smep) {
             CPU.writeCR4(CPU.cr4 | (1 << 20))
-            Log.line { $0.write("Supervisor Mode Execution Protection enabled") }
+            if !quiet { Log.line { $0.write("Supervisor Mode Execution Protection enabled") } }
         }
-        Log.line { $0.write("NX (Execute Disable) protection active") }
+        if !quiet { Log.line { $0.write("NX (Execute Disable) protection active") } }
     }
 }

@@ -1,6 +1,6 @@
-// dom0: the memory decision from `dom0_mem`, and (with the dom0 issue) building and
-// starting it. For now Apus reports what it would give dom0 and stops, as Xen does when
-// it has no dom0 kernel: the fatal-error rule applies.
+// dom0: the memory and vCPU decisions from `dom0_mem` and `dom0_max_vcpus`, the boot
+// modules, then building and starting it (Dom0Launch). Without a dom0 kernel Apus stops
+// as Xen does: the fatal-error rule applies.
 import ApusCore
 import ArchX86
 
@@ -12,11 +12,8 @@ enum Dom0 {
             decision.write(into: &c)
             c.write(" (of "); c.write(size: available); c.write(" available)")
         }
-        let vcpus = options.dom0VCPUs.count(physicalCPUs: Firmware.facts.usableCPUs, platformLimit: Firmware.facts.usableCPUs)
-        Log.line { c in
-            c.write("Dom0 would have "); c.write(decimal: vcpus); c.write(" VCPU"); c.write(vcpus == 1 ? "" : "s")
-            if options.dom0VCPUsPin { c.write(", pinned") }
-        }
+        // One vCPU per online CPU by default, as Xen; the limits may ask for more (they share).
+        let vcpus = options.dom0VCPUs.count(physicalCPUs: PerCPU.onlineCount, platformLimit: PV.maxVCPUs)
         Log.lines { options.writeLoglevelBanner(into: &$0) }
         guard let kernel = boot.module(0) else {
             panic { c in
@@ -39,6 +36,7 @@ enum Dom0 {
         }
         var commandLine = ByteText.empty
         if let line = kernel.commandLine, let text = line.read(from: reader) { commandLine = text }
-        Dom0Launch.launch(kernel: kernel, initrd: initrd, commandLine: commandLine, decision: decision)
+        Dom0Launch.launch(kernel: kernel, initrd: initrd, commandLine: commandLine, decision: decision,
+                          vcpus: vcpus, options: options)
     }
 }

@@ -12,6 +12,12 @@ struct MachineFacts {
     var hpetBase: UInt64? = nil
     /// A VGA text screen, unless the FADT says there is none (dom0 is told about it).
     var vgaPresent = true
+    /// CMOS index of the RTC's century register (FADT), 0 if none.
+    var rtcCenturyRegister: UInt8 = 0
+    /// Local APIC ids of the enabled CPUs, in MADT order (the boot CPU among them), up to
+    /// ImageLayout.maxCPUs; `enabledCPUs` counts them all.
+    var cpuAPICIDs = InlineArray<8, UInt32>(repeating: 0)
+    var enabledCPUs = 0
     /// IOAPIC register pages (up to 8), for the guest-mapping rule.
     var ioAPICFrames = InlineArray<8, UInt64>(repeating: 0)
 }
@@ -80,6 +86,7 @@ enum Firmware {
 
     static func useFADT(_ fadt: FADT, directory: ACPITableDirectory, reader: DirectMapReader) {
         if fadt.vgaNotPresent { facts.vgaPresent = false }
+        facts.rtcCenturyRegister = fadt.century
         Log.lines { ACPIPrinter.printPMTimer(fadt, into: &$0) }
         Log.lines { ACPIPrinter.printSleepInfo(fadt, facs: directory.first(.facs), into: &$0) }
         if fadt.canResetThroughRegister && fadt.resetRegister.isIOPort && fadt.resetRegister.address <= 0xFFFF {
@@ -132,6 +139,10 @@ enum Firmware {
         for index in 0..<madt.cpuCount {
             guard let cpu = madt.cpu(index) else { continue }
             if cpu.isUsable { usable += 1 } else { disabled += 1 }
+            if cpu.isEnabled {
+                if facts.enabledCPUs < ImageLayout.maxCPUs { facts.cpuAPICIDs[facts.enabledCPUs] = cpu.apicID }
+                facts.enabledCPUs += 1
+            }
             Log.line(.info) { c in
                 c.write("ACPI: CPU "); c.write(decimal: index); c.write(": APIC id "); c.write(decimal: UInt64(cpu.apicID))
                 c.write(cpu.isEnabled ? " enabled" : (cpu.isOnlineCapable ? " online-capable" : " disabled"))
@@ -149,6 +160,5 @@ enum Firmware {
         } else if let limit = options.maxCPUs, Int(limit) < facts.usableCPUs {
             Log.line { c in c.write("SMP: maxcpus="); c.write(decimal: UInt64(limit)); c.write(": the other CPUs stay offline") }
         }
-        Log.line { $0.write("Secondary CPUs are not started yet (they come with the scheduler); running on CPU 0") }
     }
 }

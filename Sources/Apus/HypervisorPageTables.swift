@@ -3,7 +3,7 @@
 //
 //   image text       R-X  global, 4 KiB pages
 //   image rodata     R--  global, NX
-//   image data, bss  RW-  global, NX (less the guard pages below the two stacks)
+//   image data, bss  RW-  global, NX (less the guard pages below the boot and CPU stacks)
 //   symbol table     R--  global, NX
 //   direct map       RW-  NX, 2 MiB pages over all RAM and the 4 GiB below it; 2 MiB
 //                    chunks with no RAM in them (MMIO: APIC, IOAPIC, HPET) uncached
@@ -58,12 +58,20 @@ enum HypervisorPageTables {
         do throws(PagingError) {
             try mapImage(&mapper, from: ImageLayout.textStart, to: ImageLayout.textEnd, flags: g)
             try mapImage(&mapper, from: ImageLayout.rodataStart, to: ImageLayout.rodataEnd, flags: g | nx)
-            // Data and bss, less the guard pages below the two stacks (boot, guest entry).
-            let firstGuard = min(ImageLayout.stackGuardPage, ImageLayout.guestStackGuardPage)
-            let secondGuard = max(ImageLayout.stackGuardPage, ImageLayout.guestStackGuardPage)
-            try mapImage(&mapper, from: ImageLayout.dataStart, to: firstGuard, flags: g | w | nx)
-            try mapImage(&mapper, from: firstGuard + 4096, to: secondGuard, flags: g | w | nx)
-            try mapImage(&mapper, from: secondGuard + 4096, to: ImageLayout.dataEnd, flags: g | w | nx)
+            // Data and bss, less the guard pages below the boot stack and each CPU's stack.
+            var guards = InlineArray<9, UInt64>(repeating: 0)
+            guards[0] = ImageLayout.stackGuardPage
+            for cpu in 0..<ImageLayout.maxCPUs { guards[cpu + 1] = ImageLayout.guestStackGuardPage(cpu: cpu) }
+            for i in 1..<9 {  // insertion sort: the boot guard may lie on either side
+                var j = i
+                while j > 0 && guards[j - 1] > guards[j] { guards.swapAt(j - 1, j); j -= 1 }
+            }
+            var from = ImageLayout.dataStart
+            for i in 0..<9 {
+                try mapImage(&mapper, from: from, to: guards[i], flags: g | w | nx)
+                from = guards[i] + 4096
+            }
+            try mapImage(&mapper, from: from, to: ImageLayout.dataEnd, flags: g | w | nx)
             try mapImage(&mapper, from: ImageLayout.symbolsStart, to: ImageLayout.imageEnd, flags: g | nx)
             let chunk = PageSize.size2M.bytes
             var physical: UInt64 = 0

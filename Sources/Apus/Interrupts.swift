@@ -1,5 +1,7 @@
-// External interrupts (vectors 32-255): for now only the local APIC timer and the
-// spurious vector are expected; anything else is reported once and acknowledged.
+// External interrupts (vectors 32-255): each CPU's local APIC timer (the 10 ms tick that
+// drives guest timers and the scheduler), the kick IPI (look at the scheduler and events
+// again: the work is done on the way out), and the spurious vector; anything else is
+// reported once and acknowledged. The TLB-flush IPI is answered in Traps.swift.
 import ApusCore
 import ArchX86
 
@@ -9,14 +11,18 @@ enum Interrupts {
     nonisolated(unsafe) static var timerTicks: UInt64 = 0
     nonisolated(unsafe) static var unexpectedReported = false
 
-    static func handle(vector: Int, frame: TrapFrame) {
+    static func handle(vector: Int, frame: TrapFrame, cpu: Int) {
         switch vector {
         case spuriousVector:
             return  // no EOI for the spurious vector
         case timerVector:
-            timerTicks &+= 1
+            if cpu == 0 { timerTicks &+= 1 }
+            PerCPU.cpus[cpu].ticks &+= 1
             LocalAPIC.endOfInterrupt()
             GuestTimers.check()
+            Scheduling.tick(cpu: cpu)
+        case Scheduling.kickVector:
+            LocalAPIC.endOfInterrupt()
         default:
             if !unexpectedReported {
                 unexpectedReported = true

@@ -17,7 +17,8 @@ func apusMain(_ magic: UInt32, _ bootInfoPhysical: UInt32) {
     _ = Console.shared.serial?.port.configure(baud: 115_200, dataBits: 8, parity: .none, stopBits: 1)
     GuestTime.bootTSC = CPU.readTimeStampCounter()
     StackUsage.paintUnused()
-    DescriptorTables.install()
+    PerCPU.setUpThisCPU(0)
+    HypervisorLock.acquire(cpu: 0)  // held by the boot CPU until it first idles
     LegacyPIC.remapAndMaskAll()
     Symbols.load()
 
@@ -84,6 +85,8 @@ func apusMain(_ magic: UInt32, _ bootInfoPhysical: UInt32) {
 
     Firmware.discover(boot: boot, options: options, reader: reader)
     Timers.start(options: options)
+    GuestTime.readWallClock()
+    PerCPU.bringUpSecondaries(options: options)
     ConsoleSetup.report(options)
     Log.line { $0.write("Boot options in force:") }
     Log.lines { options.writeSummary(into: &$0, linePrefix: "  ") }

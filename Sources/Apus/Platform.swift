@@ -30,6 +30,12 @@ enum Platform {
         while CPU.readTimeStampCounter() &- start < ticks { CPU.pause() }
     }
 
+    static func delay(microseconds: UInt64) {
+        let start = CPU.readTimeStampCounter()
+        let ticks = max(1, microseconds &* facts.tscPerMillisecond / 1000)
+        while CPU.readTimeStampCounter() &- start < ticks { CPU.pause() }
+    }
+
     static func reset() -> Never {
         CPU.disableInterrupts()
         if let port = facts.resetPort {

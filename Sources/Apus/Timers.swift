@@ -10,6 +10,16 @@ enum Timers {
     /// TSC ticks to nanoseconds, computed once from the calibration (guests get the same).
     nonisolated(unsafe) static var tscScale: TimeScale? = nil
 
+    /// The APIC timer's initial count for one tick (all CPUs share the bus clock).
+    nonisolated(unsafe) static var tickCount: UInt32 = 0
+
+    /// An application processor: its own local APIC and the same 100 Hz tick.
+    static func startOnSecondary() {
+        LocalAPIC.enable(registerPage: LocalAPIC.base, spurious: UInt8(Interrupts.spuriousVector))
+        guard tickCount != 0 else { return }
+        LocalAPIC.startTimer(vector: UInt8(Interrupts.timerVector), initialCount: tickCount, periodic: true, masked: false)
+    }
+
     static func start(options: BootOptions) {
         let apicPage = Firmware.facts.localAPICAddress
         LocalAPIC.enable(registerPage: DirectMap.address(of: apicPage), spurious: UInt8(Interrupts.spuriousVector))
@@ -31,6 +41,7 @@ enum Timers {
         if BootCPU.identity.has(.invariantTSC) { Log.line { $0.write("TSC is invariant: it is Apus's clock source") } }
 
         let count = UInt32(truncatingIfNeeded: max(1, measured.apicTimerHz / tickHz))
+        tickCount = count
         LocalAPIC.startTimer(vector: UInt8(Interrupts.timerVector), initialCount: count, periodic: true, masked: false)
         let before = Interrupts.timerTicks
         CPU.enableInterrupts()

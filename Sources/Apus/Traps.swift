@@ -13,14 +13,23 @@ import ArchX86
 @c(apus_trap)
 func apusTrap(_ raw: UnsafeMutableRawPointer) {
     let frame = TrapFrame(raw)
+    let cpu = PerCPU.index
+    // A TLB-flush request is answered without the hypervisor lock: its sender holds it.
+    if frame.vector == TLBShootdown.vector {
+        TLBShootdown.serviceRequest(cpu: cpu)
+        LocalAPIC.endOfInterrupt()
+        return
+    }
+    HypervisorLock.acquire(cpu: cpu)
+    defer { HypervisorLock.release(cpu: cpu) }
     if frame.vector == 0x80 && !frame.fromHypervisor {
         GuestTraps.handle(frame)
-        Events.deliverIfDue(frame)
+        returnToGuest(frame, cpu: cpu)
         return
     }
     if frame.vector >= 32 && frame.vector < 256 {
-        Interrupts.handle(vector: frame.vector, frame: frame)
-        if !frame.fromHypervisor { Events.deliverIfDue(frame) }
+        Interrupts.handle(vector: frame.vector, frame: frame, cpu: cpu)
+        if !frame.fromHypervisor { returnToGuest(frame, cpu: cpu) }
         return
     }
     // A guest pointer that faulted inside the guest-copy routine: the copy stops short.
@@ -37,14 +46,25 @@ func apusTrap(_ raw: UnsafeMutableRawPointer) {
         frame.rip = fixup
         return
     }
+    if (frame.vector == 13 || frame.vector == 11 || frame.vector == 12) && frame.fromHypervisor,
+       GuestCPUState.selectorLoadFixup(frame) {
+        return
+    }
     if !frame.fromHypervisor {
         GuestTraps.handle(frame)
-        // Still going back to the guest (a shutdown does not come back): an event that
-        // became deliverable during the call is delivered now, as Xen does on every exit.
-        if !frame.fromHypervisor { Events.deliverIfDue(frame) }
+        // Still going back to the guest (a shutdown does not come back).
+        if !frame.fromHypervisor { returnToGuest(frame, cpu: cpu) }
         return
     }
     fatalTrap(frame)
+}
+
+/// Every way back to a guest: the scheduler may switch vCPUs (or idle this CPU), then an
+/// event that became deliverable is delivered now, as Xen does on every exit.
+@inline(__always)
+func returnToGuest(_ frame: TrapFrame, cpu: Int) {
+    Scheduling.beforeReturnToGuest(frame, cpu: cpu)
+    Events.deliverIfDue(frame)
 }
 
 enum ExceptionNames {
@@ -81,7 +101,7 @@ func fatalTrap(_ frame: TrapFrame) -> Never {
     Console.shared.lineVisible = true
     if !Console.shared.atLineStart { Console.shared.put(0x0A) }
     Log.always { $0.write("----[ Apus-"); $0.write(ApusVersion.string); $0.write("  x86_64  Not tainted ]----") }
-    Log.always { $0.write("CPU:    0") }
+    Log.always { c in c.write("CPU:    "); c.write(decimal: PerCPU.index) }
     Log.always { c in
         c.write("RIP:    "); c.write(hex: frame.cs, minimumDigits: 4); c.write(":[<")
         c.write(hex: frame.rip, minimumDigits: 16); c.write(">] ")
@@ -133,10 +153,11 @@ func fatalTrap(_ frame: TrapFrame) -> Never {
             c.newline()
             c.write("Apus stack overflow: the boot stack ran into its guard page")
         }
-        if frame.vector == 8 && frame.rsp >= ImageLayout.guestStackGuardPage
-            && frame.rsp < ImageLayout.guestStackGuardPage + 4096 + 512 {
+        for cpu in 0..<ImageLayout.maxCPUs where frame.vector == 8
+            && frame.rsp >= ImageLayout.guestStackGuardPage(cpu: cpu)
+            && frame.rsp < ImageLayout.guestStackGuardPage(cpu: cpu) + 4096 + 512 {
             c.newline()
-            c.write("Apus stack overflow: the guest-entry stack ran into its guard page")
+            c.write("Apus stack overflow: CPU"); c.write(decimal: cpu); c.write("'s stack ran into its guard page")
         }
     }
 }
@@ -212,7 +233,7 @@ enum CallTrace {
         guard address & 7 == 0 else { return false }
         let inBootStack = address >= ImageLayout.bootStackBottom && address + 16 <= ImageLayout.bootStackTop
         let inISTStacks = address >= ImageLayout.istStacks && address + 16 <= ImageLayout.istStacksEnd
-        let inGuestStack = address >= ImageLayout.guestStackBottom && address + 16 <= ImageLayout.guestStackTop
+        let inGuestStack = ImageLayout.cpuOwningStack(address + 16) != nil
         return inBootStack || inISTStacks || inGuestStack
     }
 }

@@ -38,6 +38,12 @@ public enum CPU {
     @inline(__always) public static func writeCR3(_ v: UInt64) { x86_write_cr3(v) }
     @inline(__always) public static var cr4: UInt64 { x86_read_cr4() }
     @inline(__always) public static func writeCR4(_ v: UInt64) { x86_write_cr4(v) }
+    /// Drops every TLB entry, global ones too (toggling CR4.PGE).
+    public static func flushAllTranslations() {
+        let cr4 = x86_read_cr4()
+        x86_write_cr4(cr4 & ~(1 << 7))
+        x86_write_cr4(cr4)
+    }
     @inline(__always) public static func clearTaskSwitched() { x86_clts() }
     @inline(__always) public static func invalidatePage(_ virtualAddress: UInt64) { x86_invlpg(virtualAddress) }
 
@@ -85,9 +91,24 @@ public enum ImageLayout {
     public static var bootStackBottom: UInt64 { x86_boot_stack_bottom() }
     public static var bootStackTop: UInt64 { x86_boot_stack_top() }
     public static var stackGuardPage: UInt64 { x86_apus_stack_guard() }
-    public static var guestStackGuardPage: UInt64 { x86_apus_guest_stack_guard() }
-    public static var ldtArea: UInt64 { x86_apus_ldt_area() }
-    public static var gdtArea: UInt64 { x86_apus_gdt_area() }
+    /// Per-CPU areas (boot/reservations.S): CPU n's copy is at base + n * size.
+    public static let maxCPUs = 8
+    public static let cpuStackStride: UInt64 = 0x9000
+    public static var cpuStacks: UInt64 { x86_apus_cpu_stacks() }
+    public static var cpuStacksEnd: UInt64 { x86_apus_cpu_stacks_end() }
+    public static func guestStackGuardPage(cpu: Int) -> UInt64 { cpuStacks + UInt64(cpu) * cpuStackStride }
+    public static func guestStackBottom(cpu: Int) -> UInt64 { guestStackGuardPage(cpu: cpu) + 4096 }
+    public static func guestStackTop(cpu: Int) -> UInt64 { guestStackGuardPage(cpu: cpu) + cpuStackStride }
+    public static func ldtArea(cpu: Int) -> UInt64 { x86_apus_ldt_area() + UInt64(cpu) * 16 * 4096 }
+    public static func gdtArea(cpu: Int) -> UInt64 { x86_apus_gdt_area() + UInt64(cpu) * 16 * 4096 }
+    public static func istStacks(cpu: Int) -> UInt64 { x86_apus_ist_stacks() + UInt64(cpu) * 3 * 0x2000 }
+    public static func tss(cpu: Int) -> UInt64 { x86_apus_tss() + UInt64(cpu) * 128 }
+    /// Which CPU's guest-entry stack `rsp` is in (nil: another stack, e.g. the boot stack).
+    @inline(__always) public static func cpuOwningStack(_ rsp: UInt64) -> Int? {
+        let base = cpuStacks
+        guard rsp > base, rsp <= cpuStacksEnd else { return nil }
+        return Int((rsp - base - 1) / cpuStackStride)
+    }
     /// The descriptor bytes of the image's GNU build-id note (empty if it has none).
     public static var buildID: UnsafeRawBufferPointer {
         let start = x86___build_id_note(), end = x86___build_id_note_end()
@@ -99,8 +120,6 @@ public enum ImageLayout {
         guard UInt64(descOffset + descSize) <= end - start else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         return UnsafeRawBufferPointer(start: note + descOffset, count: descSize)
     }
-    public static var guestStackBottom: UInt64 { x86_apus_guest_stack_bottom() }
-    public static var guestStackTop: UInt64 { x86_apus_guest_stack_top() }
     public static var symbolTable: UInt64 { x86_apus_symbol_table() }
     public static var symbolTableEnd: UInt64 { x86_apus_symbol_table_end() }
     public static var consoleRing: UInt64 { x86_apus_console_ring() }

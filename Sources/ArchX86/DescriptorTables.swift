@@ -1,4 +1,4 @@
-// The boot CPU's GDT, TSS and IDT, and loading them.
+// Each CPU's GDT and TSS, the IDT they share, and loading them.
 //
 // Layout decisions (encodings are in ApusCore/X86/Descriptors.swift):
 // - The GDT area is 16 pages, as Xen's: selectors below 0xe000 belong to the guest's own
@@ -16,16 +16,17 @@ public enum DescriptorTables {
     public static let istMachineCheck = 3
     public static let istStackSize: UInt64 = 0x2000
 
-    static var gdtBase: UInt64 { x86_apus_gdt_area() }
     static var idtBase: UInt64 { x86_apus_idt() }
-    static var tssBase: UInt64 { x86_apus_tss() }
 
-    static func gdtSlot(_ selector: UInt16) -> UnsafeMutablePointer<UInt64> {
-        UnsafeMutablePointer<UInt64>(bitPattern: UInt(gdtBase) + UInt(selector & ~7)).unsafelyUnwrapped
+    static func gdtSlot(_ selector: UInt16, cpu: Int) -> UnsafeMutablePointer<UInt64> {
+        UnsafeMutablePointer<UInt64>(bitPattern: UInt(ImageLayout.gdtArea(cpu: cpu)) + UInt(selector & ~7)).unsafelyUnwrapped
     }
 
-    /// Fills and loads the GDT (reloading every segment register), the TSS and the IDT.
-    public static func install() {
+    /// Fills and loads CPU `cpu`'s GDT (reloading every segment register) and TSS, and
+    /// the IDT (filled by the boot CPU, CPU 0; the others only load it).
+    public static func install(cpu: Int) {
+        func gdtSlot(_ selector: UInt16) -> UnsafeMutablePointer<UInt64> { Self.gdtSlot(selector, cpu: cpu) }
+        let gdtBase = ImageLayout.gdtArea(cpu: cpu), tssBase = ImageLayout.tss(cpu: cpu)
         gdtSlot(Selector.hypervisorCode64).pointee = SegmentDescriptor.flatCode(dpl: 0, long: true)
         gdtSlot(Selector.hypervisorData).pointee = SegmentDescriptor.flatData(dpl: 0)
         gdtSlot(Selector.ring3Code32).pointee = SegmentDescriptor.flatCode(dpl: 3, long: false)
@@ -35,7 +36,7 @@ public enum DescriptorTables {
 
         let tss = UnsafeMutableRawPointer(bitPattern: UInt(tssBase)).unsafelyUnwrapped
         tss.initializeMemory(as: UInt8.self, repeating: 0, count: TSSLayout.size)
-        let istBase = x86_apus_ist_stacks()
+        let istBase = ImageLayout.istStacks(cpu: cpu)
         for slot in istDoubleFault...istMachineCheck {
             let top = istBase + UInt64(slot) * istStackSize  // slot n uses the n-th stack's top
             tss.storeBytes(of: top, toByteOffset: TSSLayout.istOffset(slot), as: UInt64.self)
@@ -52,6 +53,9 @@ public enum DescriptorTables {
         x86_reload_segments(Selector.hypervisorCode64, Selector.hypervisorData)
         x86_ltr(Selector.tss)
 
+        var idtr = x86_table_pointer(limit: UInt16(256 * 16 - 1), base: idtBase)
+        defer { x86_lidt(&idtr) }
+        guard cpu == 0 else { return }
         let idt = UnsafeMutablePointer<UInt64>(bitPattern: UInt(idtBase)).unsafelyUnwrapped
         for vector in 0..<256 {
             let ist: Int
@@ -68,26 +72,24 @@ public enum DescriptorTables {
             idt[vector * 2] = gate.low
             idt[vector * 2 + 1] = gate.high
         }
-        var idtr = x86_table_pointer(limit: UInt16(256 * 16 - 1), base: idtBase)
-        x86_lidt(&idtr)
     }
 
     /// Points the LDT slot (selector 0xe050) at `base` for `entries` descriptors and loads
     /// it; 0 entries loads the null LDT.
-    public static func loadLDT(base: UInt64, entries: Int) {
+    public static func loadLDT(base: UInt64, entries: Int, cpu: Int) {
         guard entries > 0 else {
             x86_lldt(0)
             return
         }
         let descriptor = SystemDescriptor(base: base, limit: UInt32(entries * 8 - 1), type: SystemDescriptor.ldt)
-        gdtSlot(Selector.ldt).pointee = descriptor.low
-        gdtSlot(Selector.ldt + 8).pointee = descriptor.high
+        gdtSlot(Selector.ldt, cpu: cpu).pointee = descriptor.low
+        gdtSlot(Selector.ldt + 8, cpu: cpu).pointee = descriptor.high
         x86_lldt(Selector.ldt)
     }
 
     /// Ring-0 stack the CPU switches to on an interrupt from ring 3 (TSS.RSP0).
-    public static func setKernelStack(_ top: UInt64) {
-        let tss = UnsafeMutableRawPointer(bitPattern: UInt(tssBase)).unsafelyUnwrapped
+    public static func setKernelStack(_ top: UInt64, cpu: Int) {
+        let tss = UnsafeMutableRawPointer(bitPattern: UInt(ImageLayout.tss(cpu: cpu))).unsafelyUnwrapped
         tss.storeBytes(of: top, toByteOffset: TSSLayout.rsp0Offset, as: UInt64.self)
     }
 }

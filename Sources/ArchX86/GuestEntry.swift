@@ -7,19 +7,19 @@ import X86Shim
 public enum GuestEntry {
     /// Syscalls arrive at apus_syscall_entry on Apus's code selector; sysret (unused yet)
     /// and the CPU's selector arithmetic give FLAT_RING3_CS64/SS64 (STAR[63:48] = 0xe023).
-    public static func installSyscall() {
+    public static func installSyscall(cpu: Int) {
         CPU.writeMSR(MSR.efer, CPU.readMSR(MSR.efer) | 1)  // SCE
         CPU.writeMSR(MSR.star, UInt64(Selector.ring3Code32) << 48 | UInt64(Selector.hypervisorCode64) << 32)
-        CPU.writeMSR(MSR.lstar, x86_syscall_entry())
-        CPU.writeMSR(MSR.cstar, x86_syscall32_entry())
+        CPU.writeMSR(MSR.lstar, x86_syscall_entry(UInt32(cpu)))
+        CPU.writeMSR(MSR.cstar, x86_syscall32_entry(UInt32(cpu)))
         // Interrupts, traps, direction, alignment checks and nested-task off on entry.
         CPU.writeMSR(MSR.fmask, (1 << 9) | (1 << 8) | (1 << 10) | (1 << 18) | (1 << 14))
     }
 
     /// The stack a trap from ring 3 (TSS.RSP0) and a syscall both start on.
-    public static func setEntryStack(top: UInt64) {
-        DescriptorTables.setKernelStack(top)
-        x86_set_guest_entry_stack(top)
+    public static func setEntryStack(top: UInt64, cpu: Int) {
+        DescriptorTables.setKernelStack(top, cpu: cpu)
+        x86_set_guest_entry_stack(UInt32(cpu), top)
     }
 
     /// Loads every register from `registers` and irets into the guest. The frame is built
@@ -70,5 +70,48 @@ public struct GuestRegisters {
             r15: r15, r14: r14, r13: r13, r12: r12, r11: r11, r10: r10, r9: r9, r8: r8,
             rbp: rbp, rdi: rdi, rsi: rsi, rdx: rdx, rcx: rcx, rbx: rbx, rax: rax,
             vector: 0, error_code: 0, rip: rip, cs: cs, rflags: rflags, rsp: rsp, ss: ss)
+    }
+}
+
+/// The CPU state a guest vCPU owns beyond its registers, saved and loaded when a CPU
+/// switches between vCPUs: FPU/SSE (boot/guest_state.S) and the data selectors.
+public enum GuestCPUState {
+    /// fxsave into the 16-byte-aligned 512-byte area at `area` (CR0.TS cleared first).
+    public static func saveFPU(_ area: UInt64) {
+        CPU.clearTaskSwitched()
+        apus_fpu_save(UnsafeMutableRawPointer(bitPattern: UInt(area)))
+    }
+
+    public static func restoreFPU(_ area: UInt64) {
+        CPU.clearTaskSwitched()
+        apus_fpu_restore(UnsafeRawPointer(bitPattern: UInt(area)))
+    }
+
+    /// A fresh FPU: FCW 0x37f, MXCSR 0x1f80, empty stack.
+    public static func resetFPU() {
+        CPU.clearTaskSwitched()
+        apus_fpu_reset()
+    }
+
+    public static var dataSelectors: (ds: UInt16, es: UInt16, fs: UInt16, gs: UInt16) {
+        (x86_read_ds(), x86_read_es(), x86_read_fs(), x86_read_gs())
+    }
+
+    /// Loads ds, es, fs, gs (fs/gs bases must be written afterwards: a load resets them).
+    public static func loadDataSelectors(_ s: (ds: UInt16, es: UInt16, fs: UInt16, gs: UInt16)) {
+        apus_load_data_selectors(s.ds, s.es, s.fs, s.gs)
+    }
+
+    /// A #GP/#NP/#SS at one of the selector loads: make that selector null and retry.
+    public static func selectorLoadFixup(_ frame: TrapFrame) -> Bool {
+        let rip = frame.rip, start = x86_selector_loads_start()
+        guard rip >= start && rip < x86_selector_loads_end() else { return false }
+        switch (rip - start) / 5 {
+        case 0: frame.frame.pointee.rdi = 0
+        case 1: frame.frame.pointee.rsi = 0
+        case 2: frame.frame.pointee.rdx = 0
+        default: frame.frame.pointee.rcx = 0
+        }
+        return true
     }
 }

@@ -10,6 +10,7 @@ public enum LocalAPIC {
 
     static let id = 0x20, version = 0x30, taskPriority = 0x80, eoi = 0xB0
     static let spuriousVector = 0xF0, lvtTimer = 0x320
+    static let commandLow = 0x300, commandHigh = 0x310
     static let timerInitialCount = 0x380, timerCurrentCount = 0x390, timerDivide = 0x3E0
 
     @inline(__always) static func register(_ offset: Int) -> VolatileMappedRegister<UInt32> {
@@ -29,6 +30,15 @@ public enum LocalAPIC {
 
     public static var apicID: UInt32 { register(id).load() >> 24 }
     public static var versionRegister: UInt32 { register(version).load() }
+
+    /// Writes the interrupt command register (destination in physical mode), after the
+    /// previous command has been accepted (delivery status clear).
+    public static func sendCommand(destination: UInt32, command: UInt32) {
+        var spins = 0
+        while register(commandLow).load() & (1 << 12) != 0 && spins < 1_000_000 { spins += 1 }
+        register(commandHigh).store(destination << 24)
+        register(commandLow).store(command)
+    }
 
     public static func endOfInterrupt() {
         guard base != 0 else { return }

@@ -8,6 +8,9 @@ public struct TrapFrame {
         frame = raw.assumingMemoryBound(to: x86_trap_frame.self)
     }
 
+    /// The frame's memory (saving and loading whole register sets on a vCPU switch).
+    public var raw: UnsafeMutableRawPointer { UnsafeMutableRawPointer(frame) }
+
     public var vector: Int { Int(frame.pointee.vector) }
     public var errorCode: UInt64 { frame.pointee.error_code }
     public var rip: UInt64 {

@@ -1,6 +1,6 @@
 // The hypercalls that set up how a PV vCPU takes traps and switches stacks and modes:
 // set_trap_table, stack_switch, set_callbacks, callback_op, fpu_taskswitch,
-// set_segment_base, vm_assist, vcpu_op. Each checks every guest value before storing it.
+// set_segment_base, vm_assist (vcpu_op: VCPUHypercalls.swift). Each checks every guest value before storing it.
 import ApusCore
 import ApusPublic
 import ArchX86
@@ -8,13 +8,13 @@ import ArchX86
 enum CPUHypercalls {
     /// trap_info records until one with address 0; NULL clears the table.
     static func setTrapTable(_ args: HypercallArguments) -> Int64 {
-        if args.a0 == 0 { PV.current.vcpu.traps.clear(); return 0 }
+        if args.a0 == 0 { PV.vcpu.pointee.traps.clear(); return 0 }
         let size = UInt64(MemoryLayout<trap_info>.size)
         var index: UInt64 = 0
         while index < 1024 {
             guard let info = GuestMemory.read(trap_info.self, at: args.a0 &+ index &* size) else { return Errno.EFAULT }
             if info.address == 0 { return 0 }
-            guard PV.current.vcpu.traps.set(vector: info.vector, flags: info.flags, codeSelector: info.cs,
+            guard PV.vcpu.pointee.traps.set(vector: info.vector, flags: info.flags, codeSelector: info.cs,
                                             address: info.address) else { return Errno.EFAULT }
             index += 1
         }
@@ -23,19 +23,19 @@ enum CPUHypercalls {
 
     static func stackSwitch(_ args: HypercallArguments) -> Int64 {
         // A ring-0 selector is raised to RPL 3, as Xen's stack-selector fix-up does.
-        PV.current.vcpu.kernelStackSegment = args.a0 & 3 == 0 ? args.a0 | 3 : args.a0
-        PV.current.vcpu.kernelStackPointer = args.a1
+        PV.vcpu.pointee.kernelStackSegment = args.a0 & 3 == 0 ? args.a0 | 3 : args.a0
+        PV.vcpu.pointee.kernelStackPointer = args.a1
         return 0
     }
 
     /// 64-bit form: event, failsafe and syscall entry points (the last two mask events).
     /// Non-canonical addresses are ignored (the old one stays), as Xen does.
     static func setCallbacks(_ args: HypercallArguments) -> Int64 {
-        if VirtualAddress.isCanonical(args.a0) { PV.current.vcpu.callbacks.event = args.a0 }
-        if VirtualAddress.isCanonical(args.a1) { PV.current.vcpu.callbacks.failsafe = args.a1 }
+        if VirtualAddress.isCanonical(args.a0) { PV.vcpu.pointee.callbacks.event = args.a0 }
+        if VirtualAddress.isCanonical(args.a1) { PV.vcpu.pointee.callbacks.failsafe = args.a1 }
         if VirtualAddress.isCanonical(args.a2) {
-            PV.current.vcpu.callbacks.syscall = args.a2
-            PV.current.vcpu.callbacks.syscallMasksEvents = true
+            PV.vcpu.pointee.callbacks.syscall = args.a2
+            PV.vcpu.pointee.callbacks.syscallMasksEvents = true
         }
         return 0
     }
@@ -47,12 +47,12 @@ enum CPUHypercalls {
             // Xen takes any canonical address (a wrong one faults when used) and checks it before the type.
             guard VirtualAddress.isCanonical(request.address) else { return Errno.EINVAL }
             switch Int32(request.type) {
-            case CALLBACKTYPE_event: PV.current.vcpu.callbacks.event = request.address
-            case CALLBACKTYPE_failsafe: PV.current.vcpu.callbacks.failsafe = request.address
+            case CALLBACKTYPE_event: PV.vcpu.pointee.callbacks.event = request.address
+            case CALLBACKTYPE_failsafe: PV.vcpu.pointee.callbacks.failsafe = request.address
             case CALLBACKTYPE_syscall:
-                PV.current.vcpu.callbacks.syscall = request.address
-                PV.current.vcpu.callbacks.syscallMasksEvents = request.flags & UInt16(CALLBACKF_mask_events) != 0
-            case CALLBACKTYPE_nmi: PV.current.vcpu.callbacks.nmi = request.address
+                PV.vcpu.pointee.callbacks.syscall = request.address
+                PV.vcpu.pointee.callbacks.syscallMasksEvents = request.flags & UInt16(CALLBACKF_mask_events) != 0
+            case CALLBACKTYPE_nmi: PV.vcpu.pointee.callbacks.nmi = request.address
             case CALLBACKTYPE_syscall32, CALLBACKTYPE_sysenter:
                 return 0  // recorded by Xen for 32-bit user space; Apus runs 64-bit guests only
             default: return Errno.ENOSYS  // what Xen 4.17 answers for an unknown type
@@ -62,7 +62,7 @@ enum CPUHypercalls {
             guard let request = GuestMemory.read(callback_unregister.self, at: args.a1) else { return Errno.EFAULT }
             switch Int32(request.type) {
             case CALLBACKTYPE_nmi:
-                PV.current.vcpu.callbacks.nmi = 0
+                PV.vcpu.pointee.callbacks.nmi = 0
                 return 0
             case CALLBACKTYPE_event, CALLBACKTYPE_failsafe, CALLBACKTYPE_syscall, CALLBACKTYPE_sysenter,
                  CALLBACKTYPE_syscall32:
@@ -89,13 +89,13 @@ enum CPUHypercalls {
         guard VirtualAddress.isCanonical(base) else { return Errno.EINVAL }
         switch Int32(truncatingIfNeeded: args.a0) {
         case SEGBASE_FS:
-            PV.current.vcpu.fsBase = base
+            PV.vcpu.pointee.fsBase = base
             CPU.writeMSR(MSR.fsBase, base)
         case SEGBASE_GS_USER:
-            PV.current.vcpu.gsBaseUser = base
+            PV.vcpu.pointee.gsBaseUser = base
             CPU.writeMSR(MSR.kernelGSBase, base)  // the inactive base while the kernel runs
         case SEGBASE_GS_KERNEL:
-            PV.current.vcpu.gsBaseKernel = base
+            PV.vcpu.pointee.gsBaseKernel = base
             CPU.writeMSR(MSR.gsBase, base)
         default:
             return Errno.EINVAL
@@ -111,7 +111,7 @@ enum CPUHypercalls {
         if selector & ~3 != 0 { selector |= 3 }
         let loaded = GuestEntry.loadUserGS(selector)
         if !loaded || selector & ~3 == 0 { CPU.writeMSR(MSR.kernelGSBase, 0) }
-        PV.current.vcpu.gsBaseUser = CPU.readMSR(MSR.kernelGSBase)
+        PV.vcpu.pointee.gsBaseUser = CPU.readMSR(MSR.kernelGSBase)
         return 0
     }
 
@@ -126,34 +126,5 @@ enum CPUHypercalls {
         default: return Errno.ENOSYS
         }
         return 0
-    }
-
-    static func vcpuOp(_ args: HypercallArguments) -> Int64 {
-        let vcpuID = args.a1
-        guard vcpuID < 1 else { return Errno.ENOENT }  // one vCPU until the scheduler issue
-        switch Int32(truncatingIfNeeded: args.a0) {
-        case VCPUOP_is_up:
-            return 1
-        case VCPUOP_get_runstate_info:
-            var info = vcpu_runstate_info()
-            info.state = RUNSTATE_running
-            info.state_entry_time = 0
-            return GuestMemory.write(info, to: args.a2) ? 0 : Errno.EFAULT
-        case VCPUOP_set_singleshot_timer: return GuestTimers.setSingleShot(args.a2)
-        case VCPUOP_stop_singleshot_timer: return GuestTimers.stopSingleShot()
-        case VCPUOP_set_periodic_timer: return GuestTimers.setPeriodic(args.a2)
-        case VCPUOP_stop_periodic_timer: return GuestTimers.stopPeriodic()
-        case VCPUOP_register_vcpu_info:
-            guard let request = GuestMemory.read(vcpu_register_vcpu_info.self, at: args.a2) else { return Errno.EFAULT }
-            guard UInt64(request.offset) + 64 <= 4096 else { return Errno.EINVAL }
-            guard PageTypes.isOwnedByCurrent(request.mfn) else { return Errno.EINVAL }
-            let newAddress = request.mfn << 12 + UInt64(request.offset)
-            let old = DirectMap.pointer(to: PV.current.vcpu.vcpuInfoMachineAddress, as: UInt8.self)
-            DirectMap.pointer(to: newAddress, as: UInt8.self).update(from: old, count: 64)
-            PV.current.vcpu.vcpuInfoMachineAddress = newAddress
-            return 0
-        default:
-            return Errno.ENOSYS
-        }
     }
 }

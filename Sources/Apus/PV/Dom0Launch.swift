@@ -5,6 +5,7 @@
 import ApusCore
 import ApusPublic
 import ArchX86
+import X86Shim
 
 enum Dom0Launch {
     /// The XENFEAT_* bits a kernel may require of Apus (its FEATURES note, `!` = required).
@@ -16,7 +17,7 @@ enum Dom0Launch {
     }
 
     static func launch(kernel: BootModule, initrd: BootModule?, commandLine: ByteText,
-                       decision: Dom0MemoryDecision) -> Never {
+                       decision: Dom0MemoryDecision, vcpus: Int, options: BootOptions) -> Never {
         Log.line { $0.write("*** Building a PV Dom0 ***") }
         let module = ByteWindow(UnsafeRawBufferPointer(
             start: UnsafeRawPointer(bitPattern: UInt(DirectMap.address(of: kernel.start))), count: Int(kernel.size)))
@@ -51,26 +52,30 @@ enum Dom0Launch {
         PV.current.pageCount = plan.pages
         PV.current.maximumPageCount = decision.maximumPages ?? plan.pages
         PV.current.sharedInfoFrame = built.sharedInfoFrame
-        PV.current.vcpu.kernelTableFrame = built.l4Frame
-        PV.current.vcpu.vcpuInfoMachineAddress = built.sharedInfoFrame << 12
+        PV.createVCPUs(count: vcpus)
+        let boot = PV.vcpu(0)
+        boot.pointee.kernelTableFrame = built.l4Frame
+        boot.pointee.isInitialised = true
+        boot.pointee.isUp = true
+        // IF on in the real flags; dom0's events start masked in vcpu_info.
+        boot.pointee.frame = x86_trap_frame(
+            r15: 0, r14: 0, r13: 0, r12: 0, r11: 0, r10: 0, r9: 0, r8: 0, rbp: 0, rdi: 0, rsi: plan.startInfo,
+            rdx: 0, rcx: 0, rbx: 0, rax: 0, vector: 0, error_code: 0, rip: plan.entry, cs: Bounce.flatKernelCS,
+            rflags: 0x202, rsp: plan.stackTop, ss: Bounce.flatKernelSS)
         PV.current.started = true
-        Events.createTable(domain: PV.current.id, privileged: PV.current.isPrivileged)
-        GuestTimers.startDefaultPeriodic()
+        Events.createTable(domain: PV.current.id, privileged: PV.current.isPrivileged, vcpuCount: vcpus)
+        GuestTimers.startDefaultPeriodic(0)
 
-        Log.line { $0.write("Dom0 has maximum 1 VCPUs") }
+        Log.line { c in
+            c.write("Dom0 has maximum "); c.write(decimal: vcpus); c.write(" VCPUs")
+            if options.dom0VCPUsPin { c.write(" (pinned: vCPU n on CPU n)") }
+        }
         Log.line { $0.write("*** Serial input to DOM0 (type 'CTRL-a' three times to switch input)") }
-        GuestEntry.installSyscall()
-        let entryStack = ImageLayout.guestStackTop
-        GuestEntry.setEntryStack(top: entryStack)
-        CPU.writeCR3(built.l4Frame << 12)
-        var registers = GuestRegisters()
-        registers.rip = plan.entry
-        registers.rsp = plan.stackTop
-        registers.rsi = plan.startInfo
-        registers.cs = Bounce.flatKernelCS
-        registers.ss = Bounce.flatKernelSS
-        registers.rflags = 0x202  // IF on in the real flags; dom0's events start masked in vcpu_info
-        GuestEntry.enter(registers, entryStackTop: entryStack)
+        Scheduling.start(options: options, vcpuCount: vcpus, pin: options.dom0VCPUsPin)
+        Scheduling.updateRunnable(0)
+        // The boot CPU now becomes a scheduler CPU like the others: vCPU 0 runs where the
+        // scheduler put it (here, unless pinned elsewhere).
+        Scheduling.idleLoop(cpu: 0)
     }
 
     /// The ELF bytes: the module itself, or its gzip (or bzImage gzip payload) unpacked

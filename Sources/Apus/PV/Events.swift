@@ -2,18 +2,22 @@
 // wired to the real shared_info page, event_channel_op, and entering the guest's event
 // callback when an upcall is due on the way back to it.
 //
-// One domain, one vCPU for now: every kick is for the vCPU that is running, so "kick" means
-// "check on the way out". The events issue adds VIRQs from timers, interdomain pairs
-// between domains, SCHEDOP_block waking and other CPUs.
+// One domain with several vCPUs: an event for the vCPU running here is delivered on the
+// way out; one for a vCPU elsewhere or waiting goes through Scheduling.eventsChanged
+// (a kick IPI, or the end of its wait).
 import ApusCore
 import ApusPublic
 import ArchX86
 
-/// shared_info's bitmaps (pending at 2048, mask at 2560) and vcpu_info flags, with locked
-/// bit operations because the guest writes them too.
+/// shared_info's bitmaps (pending at 2048, mask at 2560) and each vCPU's vcpu_info flags,
+/// with locked bit operations because the guest writes them too.
 struct SharedInfoBitmaps: EventBitmaps {
     let base: UInt64          // direct-map address of shared_info
-    let vcpuInfo: UInt64      // direct-map address of vCPU 0's vcpu_info
+
+    /// Direct-map address of `vcpu`'s vcpu_info (wherever the guest registered it).
+    @inline(__always) func vcpuInfo(_ vcpu: UInt16) -> UInt64 {
+        DirectMap.address(of: PV.vcpu(Int(vcpu)).pointee.vcpuInfoMachineAddress)
+    }
 
     func word(_ offset: Int, _ port: UInt32) -> (UInt64, Int) {
         (base + UInt64(offset) + UInt64(port / 64) * 8, Int(port % 64))
@@ -29,15 +33,19 @@ struct SharedInfoBitmaps: EventBitmaps {
         return UnsafePointer<UInt64>(bitPattern: UInt(a)).unsafelyUnwrapped.pointee & (1 << UInt64(b)) != 0
     }
     func testAndClearMask(_ port: UInt32) -> Bool { let (a, b) = word(2560, port); return AtomicBits.testAndClear(a, bit: b) }
-    func testAndSetSelector(vcpu: UInt16, word: Int) -> Bool { AtomicBits.testAndSet(vcpuInfo + 8, bit: word) }
+    func testAndSetSelector(vcpu: UInt16, word: Int) -> Bool { AtomicBits.testAndSet(vcpuInfo(vcpu) + 8, bit: word) }
     func testAndSetUpcallPending(vcpu: UInt16) -> Bool {
-        let byte = UnsafeMutablePointer<UInt8>(bitPattern: UInt(vcpuInfo)).unsafelyUnwrapped
+        let byte = UnsafeMutablePointer<UInt8>(bitPattern: UInt(vcpuInfo(vcpu))).unsafelyUnwrapped
         let old = byte.pointee != 0
         byte.pointee = 1
         return old
     }
-    func isUpcallPending(vcpu: UInt16) -> Bool { UnsafePointer<UInt8>(bitPattern: UInt(vcpuInfo)).unsafelyUnwrapped.pointee != 0 }
-    func isUpcallMasked(vcpu: UInt16) -> Bool { UnsafePointer<UInt8>(bitPattern: UInt(vcpuInfo + 1)).unsafelyUnwrapped.pointee != 0 }
+    func isUpcallPending(vcpu: UInt16) -> Bool {
+        UnsafePointer<UInt8>(bitPattern: UInt(vcpuInfo(vcpu))).unsafelyUnwrapped.pointee != 0
+    }
+    func isUpcallMasked(vcpu: UInt16) -> Bool {
+        UnsafePointer<UInt8>(bitPattern: UInt(vcpuInfo(vcpu) + 1)).unsafelyUnwrapped.pointee != 0
+    }
 }
 
 struct CurrentDomainEvents: EventChannelDirectory {
@@ -52,19 +60,18 @@ enum Events {
     nonisolated(unsafe) static var tableStorage: UInt64 = 0
 
     static var bitmaps: SharedInfoBitmaps {
-        SharedInfoBitmaps(base: DirectMap.address(of: PV.current.sharedInfoFrame << 12),
-                          vcpuInfo: DirectMap.address(of: PV.current.vcpu.vcpuInfoMachineAddress))
+        SharedInfoBitmaps(base: DirectMap.address(of: PV.current.sharedInfoFrame << 12))
     }
 
     /// The domain's port table, in frames of Apus's own (never mapped by the guest).
-    static func createTable(domain: UInt16, privileged: Bool) {
-        let bytes = EventChannelTable.storageBytes(portCapacity: EventChannelLimits.twoLevelPorts, vcpuCount: 1)
+    static func createTable(domain: UInt16, privileged: Bool, vcpuCount: Int) {
+        let bytes = EventChannelTable.storageBytes(portCapacity: EventChannelLimits.twoLevelPorts, vcpuCount: vcpuCount)
         guard let first = Memory.allocator.allocate(order: MachineToPhys.orderFor(bytes: UInt64(bytes))) else {
             panic("No memory for dom0's event-channel table")
         }
         tableStorage = DirectMap.address(of: first << 12)
         _ = EventChannelTable.format(UnsafeMutableRawPointer(bitPattern: UInt(tableStorage)).unsafelyUnwrapped,
-                                     domain: domain, isPrivileged: privileged, vcpuCount: 1)
+                                     domain: domain, isPrivileged: privileged, vcpuCount: vcpuCount)
     }
 
     static func hypercall(_ args: HypercallArguments) -> Int64 {
@@ -75,8 +82,9 @@ enum Events {
             let bytes = UnsafeMutableRawBufferPointer(rebasing: raw[0..<size])
             guard GuestMemory.read(bytes.baseAddress!, from: args.a1, count: size) else { return Errno.EFAULT }
             do throws(EventChannelError) {
-                _ = try EventChannelOperations.handle(command: command, bytes: bytes, caller: PV.current.id,
-                                                      directory: CurrentDomainEvents())
+                let reply = try EventChannelOperations.handle(command: command, bytes: bytes, caller: PV.current.id,
+                                                              directory: CurrentDomainEvents())
+                Scheduling.eventsChanged(kicked: reply.kick)
             } catch {
                 return Errno.result(error.xenErrno)
             }
@@ -91,9 +99,10 @@ enum Events {
     /// On the way back to the guest: enter its event callback if an upcall is due and
     /// events are not masked, with events masked in the handler (Xen's event bounce).
     static func deliverIfDue(_ frame: TrapFrame) {
-        guard tableStorage != 0, PV.current.vcpu.callbacks.event != 0,
-              EventDelivery.isUpcallDue(vcpu: 0, bitmaps: bitmaps) else { return }
-        GuestTraps.deliver(frame, request: BounceRequest(handler: PV.current.vcpu.callbacks.event, masksEvents: true),
+        let vcpu = PV.vcpu
+        guard tableStorage != 0, vcpu.pointee.callbacks.event != 0,
+              EventDelivery.isUpcallDue(vcpu: vcpu.pointee.id, bitmaps: bitmaps) else { return }
+        GuestTraps.deliver(frame, request: BounceRequest(handler: vcpu.pointee.callbacks.event, masksEvents: true),
                            what: "event upcall")
     }
 }

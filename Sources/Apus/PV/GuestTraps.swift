@@ -14,7 +14,7 @@ enum GuestTraps {
         let vector = frame.vector
         switch vector {
         case syscallVector:
-            if PV.current.vcpu.inKernelMode {
+            if PV.vcpu.pointee.inKernelMode {
                 Hypercalls.dispatch(frame)
             } else {
                 bounceSyscall(frame)
@@ -36,9 +36,9 @@ enum GuestTraps {
                 address = guestAddress               // the guest's LDT page cannot be used
                 code = 0
             }
-            DirectMap.pointer(to: PV.current.vcpu.vcpuInfoMachineAddress + 16, as: UInt64.self).pointee = address
+            DirectMap.pointer(to: PV.vcpu.pointee.vcpuInfoMachineAddress + 16, as: UInt64.self).pointee = address
             let userBit: UInt64 = 1 << 2
-            if PV.current.vcpu.inKernelMode { code &= ~userBit }
+            if PV.vcpu.pointee.inKernelMode { code &= ~userBit }
             bounce(frame, vector: 14, errorCode: code)
         case 7:
             // #NM after fpu_taskswitch(1): Xen clears the virtual TS as it bounces it.
@@ -47,7 +47,7 @@ enum GuestTraps {
         case 3, 4, 0x80:
             // int3, into and int $0x80 reach Apus directly (their gates allow ring 3, as
             // Xen's do) and go to the guest's handler as software interrupts.
-            if vector == 0x80 && !PV.current.vcpu.traps.entry(0x80).isSet {
+            if vector == 0x80 && !PV.vcpu.pointee.traps.entry(0x80).isSet {
                 frame.rip = frame.rip &- 2
                 bounce(frame, vector: 13, errorCode: 0x80 << 3 | 2)
             } else {
@@ -88,8 +88,8 @@ enum GuestTraps {
         if frame.errorCode == 0, emulateInterruptFlag(frame) || PrivilegedOps.emulate(frame) { return }
         if frame.errorCode & 3 == 2, let opcode = readGuestBytes(frame.rip, 2), opcode.0 == 0xCD {
             let vector = Int(opcode.1)
-            let entry = PV.current.vcpu.traps.entry(vector)
-            let ring = PV.current.vcpu.inKernelMode ? 1 : 3
+            let entry = PV.vcpu.pointee.traps.entry(vector)
+            let ring = PV.vcpu.pointee.inKernelMode ? 1 : 3
             if entry.isSet && entry.dpl >= ring {
                 frame.rip = frame.rip &+ 2
                 bounce(frame, vector: vector, errorCode: nil, softwareInterrupt: true)
@@ -106,7 +106,7 @@ enum GuestTraps {
     /// set_iopl) are skipped as no-ops, as Xen 4.17 does (the traps guest saw no trap and no
     /// change of the event mask); with IOPL 0 the #GP is the guest's.
     static func emulateInterruptFlag(_ frame: TrapFrame) -> Bool {
-        guard PV.current.vcpu.inKernelMode, PV.current.vcpu.iopl >> 12 >= 1, let opcode = readGuestBytes(frame.rip, 1),
+        guard PV.vcpu.pointee.inKernelMode, PV.vcpu.pointee.iopl >> 12 >= 1, let opcode = readGuestBytes(frame.rip, 1),
               opcode.0 == 0xFA || opcode.0 == 0xFB else { return false }
         frame.rip = frame.rip &+ 1
         return true
@@ -142,13 +142,13 @@ enum GuestTraps {
     /// A system call from guest user space goes to the kernel's syscall callback, in
     /// kernel mode, on its kernel stack.
     static func bounceSyscall(_ frame: TrapFrame) {
-        let callback = PV.current.vcpu.callbacks.syscall
-        deliver(frame, request: BounceRequest(handler: callback, masksEvents: PV.current.vcpu.callbacks.syscallMasksEvents),
+        let callback = PV.vcpu.pointee.callbacks.syscall
+        deliver(frame, request: BounceRequest(handler: callback, masksEvents: PV.vcpu.pointee.callbacks.syscallMasksEvents),
                 what: "system call")
     }
 
     static func bounce(_ frame: TrapFrame, vector: Int, errorCode: UInt64?, softwareInterrupt: Bool = false) {
-        let entry = PV.current.vcpu.traps.entry(vector)
+        let entry = PV.vcpu.pointee.traps.entry(vector)
         deliver(frame, request: BounceRequest(handler: entry.address, errorCode: errorCode, masksEvents: entry.masksEvents),
                 what: ExceptionNames.name(vector), vector: vector)
     }
@@ -160,9 +160,9 @@ enum GuestTraps {
                                              ss: frame.ss, rcx: frame.rcx, r11: frame.r11)
         let made: BounceFrame
         do throws(BounceError) {
-            made = try Bounce.make(interrupted: interrupted, inKernelMode: PV.current.vcpu.inKernelMode,
-                                   kernelStackPointer: PV.current.vcpu.kernelStackPointer,
-                                   upcallMask: PV.upcallMask, iopl: PV.current.vcpu.iopl, request: request)
+            made = try Bounce.make(interrupted: interrupted, inKernelMode: PV.vcpu.pointee.inKernelMode,
+                                   kernelStackPointer: PV.vcpu.pointee.kernelStackPointer,
+                                   upcallMask: PV.upcallMask, iopl: PV.vcpu.pointee.iopl, request: request)
         } catch {
             crashDomain(frame, what: what, vector: vector, reason: error)
         }
@@ -194,7 +194,7 @@ enum GuestTraps {
         Log.always { c in
             c.write("RIP:    "); c.write(hex: frame.cs, minimumDigits: 4); c.write(":[<"); c.write(hex: frame.rip, minimumDigits: 16)
             c.write(">]   RFLAGS: "); c.write(hex: frame.rflags, minimumDigits: 16)
-            c.write(PV.current.vcpu.inKernelMode ? "   CONTEXT: pv guest kernel" : "   CONTEXT: pv guest user")
+            c.write(PV.vcpu.pointee.inKernelMode ? "   CONTEXT: pv guest kernel" : "   CONTEXT: pv guest user")
         }
         var line = RegisterLine()
         var column = 0
@@ -218,9 +218,9 @@ enum GuestIret {
         guard ok else {
             GuestTraps.crashDomain(frame, what: "iret", vector: -1, reason: .badStack(frame.rsp))
         }
-        let result = Iret.decode(words, iopl: PV.current.vcpu.iopl)
-        if result.toUserMode && PV.current.vcpu.inKernelMode {
-            guard PV.current.vcpu.userTableFrame != 0 else {
+        let result = Iret.decode(words, iopl: PV.vcpu.pointee.iopl)
+        if result.toUserMode && PV.vcpu.pointee.inKernelMode {
+            guard PV.vcpu.pointee.userTableFrame != 0 else {
                 GuestTraps.crashDomain(frame, what: "iret (guest switching to user mode with no user page tables)",
                                        vector: -1, reason: .noHandler)
             }
@@ -241,21 +241,21 @@ enum GuestIret {
 /// Switching a PV vCPU between its kernel and user halves: page tables and GS bases.
 enum GuestMode {
     static func switchToKernel() {
-        guard !PV.current.vcpu.inKernelMode else { return }
-        PV.current.vcpu.inKernelMode = true
-        CPU.writeCR3(PV.current.vcpu.kernelTableFrame << 12)
-        CPU.writeMSR(MSR.gsBase, PV.current.vcpu.gsBaseKernel)
-        CPU.writeMSR(MSR.kernelGSBase, PV.current.vcpu.gsBaseUser)
+        guard !PV.vcpu.pointee.inKernelMode else { return }
+        PV.vcpu.pointee.inKernelMode = true
+        CPU.writeCR3(PV.vcpu.pointee.kernelTableFrame << 12)
+        CPU.writeMSR(MSR.gsBase, PV.vcpu.pointee.gsBaseKernel)
+        CPU.writeMSR(MSR.kernelGSBase, PV.vcpu.pointee.gsBaseUser)
     }
 
     static func switchToUser() {
-        guard PV.current.vcpu.inKernelMode else { return }
-        PV.current.vcpu.inKernelMode = false
+        guard PV.vcpu.pointee.inKernelMode else { return }
+        PV.vcpu.pointee.inKernelMode = false
         // Without a user table the kernel's serves both halves (as on Xen before one is set).
-        let table = PV.current.vcpu.userTableFrame != 0 ? PV.current.vcpu.userTableFrame : PV.current.vcpu.kernelTableFrame
+        let table = PV.vcpu.pointee.userTableFrame != 0 ? PV.vcpu.pointee.userTableFrame : PV.vcpu.pointee.kernelTableFrame
         CPU.writeCR3(table << 12)
-        CPU.writeMSR(MSR.gsBase, PV.current.vcpu.gsBaseUser)
-        CPU.writeMSR(MSR.kernelGSBase, PV.current.vcpu.gsBaseKernel)
+        CPU.writeMSR(MSR.gsBase, PV.vcpu.pointee.gsBaseUser)
+        CPU.writeMSR(MSR.kernelGSBase, PV.vcpu.pointee.gsBaseKernel)
     }
 }
 

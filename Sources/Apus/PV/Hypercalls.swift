@@ -23,7 +23,7 @@ enum Errno {
     static let ENOSYS = result(XEN_ENOSYS), EFAULT = result(XEN_EFAULT), EINVAL = result(XEN_EINVAL)
     static let EPERM = result(XEN_EPERM), ENOENT = result(XEN_ENOENT), ESRCH = result(XEN_ESRCH)
     static let E2BIG = result(XEN_E2BIG), EBUSY = result(XEN_EBUSY), ENOMEM = result(XEN_ENOMEM)
-    static let EOPNOTSUPP = result(XEN_EOPNOTSUPP)
+    static let EOPNOTSUPP = result(XEN_EOPNOTSUPP), EEXIST = result(XEN_EEXIST)
 }
 
 enum Hypercalls {
@@ -52,7 +52,7 @@ enum Hypercalls {
         case __HYPERVISOR_fpu_taskswitch: return CPUHypercalls.fpuTaskSwitch(args)
         case __HYPERVISOR_set_segment_base: return CPUHypercalls.setSegmentBase(args)
         case __HYPERVISOR_vm_assist: return CPUHypercalls.vmAssist(args)
-        case __HYPERVISOR_vcpu_op: return CPUHypercalls.vcpuOp(args)
+        case __HYPERVISOR_vcpu_op: return VCPUHypercalls.vcpuOp(args)
         case __HYPERVISOR_multicall: return Multicall.perform(args)
         case __HYPERVISOR_memory_op: return MemoryHypercalls.memoryOp(args)
         case __HYPERVISOR_update_va_mapping: return MemoryHypercalls.updateVAMapping(args)

@@ -237,7 +237,7 @@ enum MemoryHypercalls {
         let virtual = args.a0, entry = args.a1
         guard let flags = UpdateVAFlags.decode(args.a2) else { return Errno.EINVAL }
         guard GuestAddress.isAccessible(virtual, length: 1) else { return Errno.EINVAL }
-        guard let slot = PageTypes.l1EntryAddress(for: virtual, root: PV.current.vcpu.kernelTableFrame) else {
+        guard let slot = PageTypes.l1EntryAddress(for: virtual, root: PV.vcpu.pointee.kernelTableFrame) else {
             return Errno.EINVAL
         }
         guard let value = PageTypes.acceptedL1(entry) else { return PageTypes.checkL1(entry) }
@@ -248,13 +248,14 @@ enum MemoryHypercalls {
         return 0
     }
 
-    /// One vCPU for now, so every scope is this CPU's TLB.
+    /// This CPU's TLB, then the other CPUs' when the scope is not local.
     static func flush(flags: UpdateVAFlags, virtual: UInt64) {
         switch flags.flush {
         case .onePage: CPU.invalidatePage(virtual)
         case .wholeTLB: CPU.writeCR3(CPU.cr3)
-        case .none: break
+        case .none: return
         }
+        if flags.scope != .local { TLBShootdown.flushOtherCPUs() }
     }
 
     static func mmuextOp(_ args: HypercallArguments) -> Int64 {
@@ -282,28 +283,30 @@ enum MemoryHypercalls {
         case .unpin(let frame):
             guard PageTypes.isOwnedByCurrent(frame), PageTypes.isPinned(frame) else { return Errno.EINVAL }
             PageTypes.setPinned(false, frame)
-            if !PageTypes.isReferenced(frame, from: PV.current.vcpu.kernelTableFrame)
-                && !PageTypes.isReferenced(frame, from: PV.current.vcpu.userTableFrame) {
+            if !PageTypes.isReferenced(frame, from: PV.vcpu.pointee.kernelTableFrame)
+                && !PageTypes.isReferenced(frame, from: PV.vcpu.pointee.userTableFrame) {
                 if PageTypes.level(of: frame) == 1 { PageTypes.untypeL1(frame) } else { PageTypes.setLevel(0, of: frame) }
             }
             return 0
         case .newBasePointer(let frame):
             guard PageTypes.validate(frame, level: 4) == 0 else { return Errno.EINVAL }
-            PV.current.vcpu.kernelTableFrame = frame
-            if PV.current.vcpu.inKernelMode { CPU.writeCR3(frame << 12) }
+            PV.vcpu.pointee.kernelTableFrame = frame
+            if PV.vcpu.pointee.inKernelMode { CPU.writeCR3(frame << 12) }
             return 0
         case .newUserBasePointer(let frame):
             if frame != 0 {
                 guard PageTypes.validate(frame, level: 4) == 0 else { return Errno.EINVAL }
             }
-            PV.current.vcpu.userTableFrame = frame
-            if !PV.current.vcpu.inKernelMode { CPU.writeCR3((frame != 0 ? frame : PV.current.vcpu.kernelTableFrame) << 12) }
+            PV.vcpu.pointee.userTableFrame = frame
+            if !PV.vcpu.pointee.inKernelMode { CPU.writeCR3((frame != 0 ? frame : PV.vcpu.pointee.kernelTableFrame) << 12) }
             return 0
         case .flushTLB:
             CPU.writeCR3(CPU.cr3)
+            if op.cmd != UInt32(MMUEXT_TLB_FLUSH_LOCAL) { TLBShootdown.flushOtherCPUs() }
             return 0
         case .invalidatePage(let address):
             CPU.invalidatePage(address)
+            if op.cmd != UInt32(MMUEXT_INVLPG_LOCAL) { TLBShootdown.flushOtherCPUs() }
             return 0
         case .setLDT(let base, let entries):
             return SegmentDescriptors.setLDT(base: base, entries: entries)

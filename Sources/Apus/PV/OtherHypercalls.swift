@@ -11,7 +11,7 @@ enum PhysdevHypercall {
         case PHYSDEVOP_set_iopl:
             guard let request = GuestMemory.read(physdev_set_iopl.self, at: args.a1) else { return Errno.EFAULT }
             guard request.iopl <= 3 else { return Errno.EINVAL }
-            PV.current.vcpu.iopl = UInt64(request.iopl) << 12
+            PV.vcpu.pointee.iopl = UInt64(request.iopl) << 12
             return 0
         default:
             guard GuestMemory.read(UInt32.self, at: args.a1) != nil else { return Errno.EFAULT }

@@ -8,7 +8,7 @@ import ArchX86
 enum PrivilegedOps {
     /// Returns true when the instruction at the frame's RIP was emulated (RIP advanced).
     static func emulate(_ frame: TrapFrame) -> Bool {
-        guard PV.current.vcpu.inKernelMode else { return false }
+        guard PV.vcpu.pointee.inKernelMode else { return false }
         var bytes = InlineArray<8, UInt8>(repeating: 0)
         let readable = withUnsafeMutableBytes(of: &bytes) {
             GuestMemory.read($0.baseAddress!, from: frame.rip, count: 8) || GuestMemory.read($0.baseAddress!, from: frame.rip, count: 3)
@@ -28,7 +28,7 @@ enum PrivilegedOps {
         case 0x0F:
             return twoByte(frame, bytes: bytes, at: at + 1, rex: rex)
         case 0xE4, 0xE5, 0xEC, 0xED, 0xE6, 0xE7, 0xEE, 0xEF:
-            guard PV.current.vcpu.iopl >> 12 >= 1 else { return false }
+            guard PV.vcpu.pointee.iopl >> 12 >= 1 else { return false }
             let immediate = opcode & 0x08 == 0
             let port = immediate ? UInt16(bytes[at + 1]) : UInt16(truncatingIfNeeded: frame.rdx)
             let width = opcode & 1 == 0 ? 1 : (operandSize16 ? 2 : 4)
@@ -96,15 +96,15 @@ enum PrivilegedOps {
     }
 
     /// CR0 as Xen shows a PV guest: PG|AM|WP|NE|ET|MP|PE with the virtual TS.
-    static var virtualCR0: UInt64 { 0x8005_0033 | (PV.current.vcpu.fpuTaskSwitched ? 1 << 3 : 0) }
+    static var virtualCR0: UInt64 { 0x8005_0033 | (PV.vcpu.pointee.fpuTaskSwitched ? 1 << 3 : 0) }
 
     static func readControlRegister(_ number: Int) -> UInt64? {
         switch number {
         case 0: return virtualCR0
-        case 2: return DirectMap.pointer(to: PV.current.vcpu.vcpuInfoMachineAddress + 16, as: UInt64.self).pointee
+        case 2: return DirectMap.pointer(to: PV.vcpu.pointee.vcpuInfoMachineAddress + 16, as: UInt64.self).pointee
         case 3:
-            let table = PV.current.vcpu.inKernelMode || PV.current.vcpu.userTableFrame == 0
-                ? PV.current.vcpu.kernelTableFrame : PV.current.vcpu.userTableFrame
+            let table = PV.vcpu.pointee.inKernelMode || PV.vcpu.pointee.userTableFrame == 0
+                ? PV.vcpu.pointee.kernelTableFrame : PV.vcpu.pointee.userTableFrame
             return table << 12
         case 4: return 0x660  // PAE|MCE|OSFXSR|OSXMMEXCPT, as Xen shows
         default: return nil
@@ -115,7 +115,7 @@ enum PrivilegedOps {
 /// The guest's virtual CR0.TS and the hardware bit behind it.
 enum FPUState {
     static func setTaskSwitched(_ on: Bool) {
-        PV.current.vcpu.fpuTaskSwitched = on
+        PV.vcpu.pointee.fpuTaskSwitched = on
         if on { CPU.writeCR0(CPU.cr0 | (1 << 3)) } else { CPU.clearTaskSwitched() }
     }
 }
@@ -123,12 +123,12 @@ enum FPUState {
 /// Which MSRs a PV kernel may read or write, and what it sees (Xen 4.17's answers).
 enum MSRPolicy {
     static func read(_ msr: UInt32) -> UInt64? {
-        let kernel = PV.current.vcpu.inKernelMode
+        let kernel = PV.vcpu.pointee.inKernelMode
         switch msr {
         case 0xC000_0080: return 0xD01                                     // EFER: SCE|LME|LMA|NXE
-        case 0xC000_0100: return PV.current.vcpu.fsBase
-        case 0xC000_0101: return kernel ? PV.current.vcpu.gsBaseKernel : PV.current.vcpu.gsBaseUser
-        case 0xC000_0102: return kernel ? PV.current.vcpu.gsBaseUser : PV.current.vcpu.gsBaseKernel
+        case 0xC000_0100: return PV.vcpu.pointee.fsBase
+        case 0xC000_0101: return kernel ? PV.vcpu.pointee.gsBaseKernel : PV.vcpu.pointee.gsBaseUser
+        case 0xC000_0102: return kernel ? PV.vcpu.pointee.gsBaseUser : PV.vcpu.pointee.gsBaseKernel
         case 0xC000_0103: return 0                                         // TSC_AUX
         case 0x1B: return 0xFEE0_0900                                      // APIC_BASE: BSP, enabled
         case 0x10: return CPU.readTimeStampCounter()
@@ -145,14 +145,14 @@ enum MSRPolicy {
         switch msr {
         case 0xC000_0100, 0xC000_0101, 0xC000_0102:
             guard VirtualAddress.isCanonical(value) else { return false }
-            let kernel = PV.current.vcpu.inKernelMode
+            let kernel = PV.vcpu.pointee.inKernelMode
             if msr == 0xC000_0100 {
-                PV.current.vcpu.fsBase = value; CPU.writeMSR(MSR.fsBase, value)
+                PV.vcpu.pointee.fsBase = value; CPU.writeMSR(MSR.fsBase, value)
             } else if (msr == 0xC000_0101) == kernel {
-                PV.current.vcpu.gsBaseKernel = value
+                PV.vcpu.pointee.gsBaseKernel = value
                 CPU.writeMSR(kernel ? MSR.gsBase : MSR.kernelGSBase, value)
             } else {
-                PV.current.vcpu.gsBaseUser = value
+                PV.vcpu.pointee.gsBaseUser = value
                 CPU.writeMSR(kernel ? MSR.kernelGSBase : MSR.gsBase, value)
             }
             return true

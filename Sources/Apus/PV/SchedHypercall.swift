@@ -1,5 +1,5 @@
-// sched_op for the one-vCPU world: yield and block return at once (nothing else to run,
-// no events yet), shutdown ends dom0 and with it the machine, as on Xen.
+// sched_op: yield gives the CPU to the scheduler, block and poll make the vCPU wait
+// (GuestTimers, Scheduling), shutdown ends dom0 and with it the machine, as on Xen.
 import ApusCore
 import ApusPublic
 import ArchX86
@@ -8,7 +8,8 @@ enum SchedHypercall {
     static func perform(_ args: HypercallArguments) -> Int64 {
         switch SchedRequest.decode(command: args.a0, argument: args.a1) {
         case .yield:
-            return 0  // one vCPU: nothing else to run
+            Scheduling.yield()
+            return 0
         case .block:
             return GuestTimers.block()
         case .poll(let argument):

@@ -7,7 +7,8 @@
 // first: while it is one, the guest cannot map it writable. The LDT window (16 pages) is
 // mapped lazily: the CPU's first access to an LDT page faults into Apus, which checks and
 // types the guest's page and maps it, or gives the guest the #PF at its LDT address, as
-// Xen does. Single vCPU for now: the SMP issue makes the window per vCPU.
+// Xen does. The frames are the vCPU's (its record); the windows are the CPU's, and show
+// whichever vCPU is loaded there (`loadWindows` on every switch).
 import ApusCore
 import ApusPublic
 import ArchX86
@@ -17,13 +18,12 @@ enum SegmentDescriptors {
     static let descriptorPage = 5
     static let guestGDTPages = 14
     static let ldtPages = 16
-    nonisolated(unsafe) static var gdtFrames = InlineArray<14, UInt64>(repeating: 0)
-    nonisolated(unsafe) static var gdtFrameCount = 0
-    /// The zeroed frames the guest part of the GDT area shows when no guest GDT is set.
-    nonisolated(unsafe) static var blankFrames = InlineArray<14, UInt64>(repeating: 0)
-    nonisolated(unsafe) static var ldtBase: UInt64 = 0
-    nonisolated(unsafe) static var ldtEntries = 0
-    nonisolated(unsafe) static var ldtFrames = InlineArray<16, UInt64>(repeating: 0)
+
+    /// The zeroed image frame the guest part of a CPU's GDT area shows for `page` when the
+    /// vCPU has no GDT frame there (the area's own backing memory).
+    static func blankFrame(cpu: Int, page: Int) -> UInt64 {
+        (ImageLayout.gdtArea(cpu: cpu) + UInt64(page) * 4096 - ImageLayout.imageVirtualOffset) >> 12
+    }
 
     static let mappingFlags = PageTableEntry.present | PageTableEntry.writable | PageTableEntry.global
         | PageTableEntry.noExecute
@@ -35,13 +35,25 @@ enum SegmentDescriptors {
         return DirectMap.pointer(to: address, as: UInt64.self)
     }
 
-    /// At boot, after Apus's page tables: remember the blank GDT pages, empty the LDT window.
+    /// At boot, after Apus's page tables: every CPU's LDT window starts empty.
     static func setUp() {
-        for page in 0..<guestGDTPages {
-            blankFrames[page] = PageTableEntry(raw: apusPTE(ImageLayout.gdtArea + UInt64(page) * 4096).pointee)
-                .physicalAddress >> 12
+        for cpu in 0..<ImageLayout.maxCPUs {
+            for page in 0..<ldtPages { unmapLDTPage(page, cpu: cpu) }
         }
-        for page in 0..<ldtPages { unmapLDTPage(page) }
+    }
+
+    /// After a vCPU switch on `cpu`: its GDT frames in the GDT window, an empty LDT window
+    /// (refilled by faults) and its LDT loaded.
+    static func loadWindows(cpu: Int) {
+        let vcpu = PV.vcpu
+        for page in 0..<guestGDTPages {
+            let frame = page < vcpu.pointee.gdtFrameCount ? vcpu.pointee.gdtFrames[page] : blankFrame(cpu: cpu, page: page)
+            let virtual = ImageLayout.gdtArea(cpu: cpu) + UInt64(page) * 4096
+            apusPTE(virtual).pointee = frame << 12 | mappingFlags
+            CPU.invalidatePage(virtual)
+        }
+        for page in 0..<ldtPages { unmapLDTPage(page, cpu: cpu) }
+        DescriptorTables.loadLDT(base: ImageLayout.ldtArea(cpu: cpu), entries: vcpu.pointee.ldtEntries, cpu: cpu)
     }
 
     /// Checks and fixes every descriptor in `frame` in place. False if one is refused.
@@ -69,9 +81,13 @@ enum SegmentDescriptors {
         if PageTypes.level(of: frame) == descriptorPage && !inUse(frame) { PageTypes.setLevel(0, of: frame) }
     }
 
+    /// Some vCPU of the domain has `frame` in its GDT or LDT.
     static func inUse(_ frame: UInt64) -> Bool {
-        for i in 0..<gdtFrameCount where gdtFrames[i] == frame { return true }
-        for i in 0..<ldtPages where ldtFrames[i] == frame { return true }
+        for v in 0..<PV.current.vcpuCount {
+            let vcpu = PV.vcpu(v)
+            for i in 0..<vcpu.pointee.gdtFrameCount where vcpu.pointee.gdtFrames[i] == frame { return true }
+            for i in 0..<ldtPages where vcpu.pointee.ldtFrames[i] == frame { return true }
+        }
         return false
     }
 
@@ -86,33 +102,42 @@ enum SegmentDescriptors {
             guard let frame = GuestMemory.read(UInt64.self, at: list &+ UInt64(index) * 8) else { return Errno.EFAULT }
             frames[index] = frame
         }
+        return installGDT(frames: frames, count: count, on: PerCPU.cpus[PerCPU.index].loadedVCPU) ? 0 : Errno.EINVAL
+    }
+
+    /// Makes `frames[0..<count]` vCPU `v`'s GDT (set_gdt, VCPUOP_initialise). False, with
+    /// the old GDT kept, if a frame cannot be a descriptor page.
+    static func installGDT(frames: InlineArray<14, UInt64>, count: Int, on v: Int) -> Bool {
+        let vcpu = PV.vcpu(v)
         var acquired = 0
         while acquired < count {
             guard acquire(frames[acquired]) else {
                 // Give back what this call took; the old GDT stays.
-                let previous = gdtFrameCount
-                for index in 0..<acquired where !frameIsInGDT(frames[index], count: previous) {
+                let previous = vcpu.pointee.gdtFrameCount
+                for index in 0..<acquired where !frameIsInGDT(frames[index], of: vcpu, count: previous) {
                     PageTypes.setLevel(0, of: frames[index])
                 }
-                return Errno.EINVAL
+                return false
             }
             acquired += 1
         }
-        let old = gdtFrames, oldCount = gdtFrameCount
-        gdtFrames = frames
-        gdtFrameCount = count
+        let old = vcpu.pointee.gdtFrames, oldCount = vcpu.pointee.gdtFrameCount
+        vcpu.pointee.gdtFrames = frames
+        vcpu.pointee.gdtFrameCount = count
         for index in 0..<oldCount { release(old[index]) }
+        let cpu = PerCPU.index
+        guard PerCPU.cpus[cpu].loadedVCPU == v else { return true }  // shown when it is next loaded
         for page in 0..<guestGDTPages {
-            let frame = page < count ? frames[page] : blankFrames[page]
-            let virtual = ImageLayout.gdtArea + UInt64(page) * 4096
+            let frame = page < count ? frames[page] : blankFrame(cpu: cpu, page: page)
+            let virtual = ImageLayout.gdtArea(cpu: cpu) + UInt64(page) * 4096
             apusPTE(virtual).pointee = frame << 12 | mappingFlags
             CPU.invalidatePage(virtual)
         }
-        return 0
+        return true
     }
 
-    static func frameIsInGDT(_ frame: UInt64, count: Int) -> Bool {
-        for i in 0..<count where gdtFrames[i] == frame { return true }
+    static func frameIsInGDT(_ frame: UInt64, of vcpu: UnsafeMutablePointer<PVVCPU>, count: Int) -> Bool {
+        for i in 0..<count where vcpu.pointee.gdtFrames[i] == frame { return true }
         return false
     }
 
@@ -136,20 +161,21 @@ enum SegmentDescriptors {
         guard base & 0xFFF == 0, entries <= 8192 else { return Errno.EINVAL }
         guard entries == 0 || (VirtualAddress.isCanonical(base) && GuestAddress.isAccessible(base, length: entries * 8))
         else { return Errno.EINVAL }
-        for page in 0..<ldtPages where ldtFrames[page] != 0 {
-            let frame = ldtFrames[page]
-            ldtFrames[page] = 0
+        let cpu = PerCPU.index
+        for page in 0..<ldtPages where PV.vcpu.pointee.ldtFrames[page] != 0 {
+            let frame = PV.vcpu.pointee.ldtFrames[page]
+            PV.vcpu.pointee.ldtFrames[page] = 0
             release(frame)
-            unmapLDTPage(page)
+            unmapLDTPage(page, cpu: cpu)
         }
-        ldtBase = base
-        ldtEntries = Int(entries)
-        DescriptorTables.loadLDT(base: ImageLayout.ldtArea, entries: Int(entries))
+        PV.vcpu.pointee.ldtBase = base
+        PV.vcpu.pointee.ldtEntries = Int(entries)
+        DescriptorTables.loadLDT(base: ImageLayout.ldtArea(cpu: cpu), entries: Int(entries), cpu: cpu)
         return 0
     }
 
-    static func unmapLDTPage(_ page: Int) {
-        let virtual = ImageLayout.ldtArea + UInt64(page) * 4096
+    static func unmapLDTPage(_ page: Int, cpu: Int) {
+        let virtual = ImageLayout.ldtArea(cpu: cpu) + UInt64(page) * 4096
         apusPTE(virtual).pointee = 0
         CPU.invalidatePage(virtual)
     }
@@ -158,18 +184,20 @@ enum SegmentDescriptors {
     /// LDT page there if it may be one (true: retry the instruction), or turn the fault into
     /// the guest's own #PF at its LDT address (false, with `guestAddress` set).
     static func ldtFault(at address: UInt64, guestAddress: inout UInt64) -> Bool? {
-        guard address >= ImageLayout.ldtArea && address < ImageLayout.ldtArea + UInt64(ldtPages) * 4096 else { return nil }
-        let page = Int((address - ImageLayout.ldtArea) >> 12)
-        guestAddress = ldtBase + (address - ImageLayout.ldtArea)
-        let root = PV.current.vcpu.inKernelMode || PV.current.vcpu.userTableFrame == 0
-            ? PV.current.vcpu.kernelTableFrame : PV.current.vcpu.userTableFrame
-        guard ldtEntries > 0, let slot = PageTypes.l1EntryAddress(for: ldtBase + UInt64(page) * 4096, root: root) else {
+        let window = ImageLayout.ldtArea(cpu: PerCPU.index)
+        guard address >= window && address < window + UInt64(ldtPages) * 4096 else { return nil }
+        let page = Int((address - window) >> 12)
+        let ldtBase = PV.vcpu.pointee.ldtBase
+        guestAddress = ldtBase + (address - window)
+        let root = PV.vcpu.pointee.inKernelMode || PV.vcpu.pointee.userTableFrame == 0
+            ? PV.vcpu.pointee.kernelTableFrame : PV.vcpu.pointee.userTableFrame
+        guard PV.vcpu.pointee.ldtEntries > 0, let slot = PageTypes.l1EntryAddress(for: ldtBase + UInt64(page) * 4096, root: root) else {
             return false
         }
         let entry = PageTableEntry(raw: DirectMap.pointer(to: slot, as: UInt64.self).pointee)
         guard entry.isPresent, acquire(entry.physicalAddress >> 12) else { return false }
-        ldtFrames[page] = entry.physicalAddress >> 12
-        let virtual = ImageLayout.ldtArea + UInt64(page) * 4096
+        PV.vcpu.pointee.ldtFrames[page] = entry.physicalAddress >> 12
+        let virtual = window + UInt64(page) * 4096
         apusPTE(virtual).pointee = entry.physicalAddress | mappingFlags
         CPU.invalidatePage(virtual)
         return true

@@ -67,6 +67,43 @@ X86_INLINE void x86_sti(void) { __asm__ volatile("sti" ::: "memory"); }
 X86_INLINE void x86_hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
 X86_INLINE void x86_sti_hlt(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
 X86_INLINE void x86_pause(void) { __asm__ volatile("pause"); }
+/* Spin locks and counters shared between CPUs: one locked instruction each. */
+X86_INLINE uint32_t x86_exchange32(volatile uint32_t *word, uint32_t value) {
+    return __atomic_exchange_n(word, value, __ATOMIC_ACQUIRE);
+}
+X86_INLINE void x86_store_release32(volatile uint32_t *word, uint32_t value) {
+    __atomic_store_n(word, value, __ATOMIC_RELEASE);
+}
+X86_INLINE uint32_t x86_load_acquire32(const volatile uint32_t *word) { return __atomic_load_n(word, __ATOMIC_ACQUIRE); }
+X86_INLINE uint64_t x86_load_acquire64(const volatile uint64_t *word) { return __atomic_load_n(word, __ATOMIC_ACQUIRE); }
+X86_INLINE uint64_t x86_fetch_add64(volatile uint64_t *word, uint64_t value) {
+    return __atomic_fetch_add(word, value, __ATOMIC_ACQ_REL);
+}
+X86_INLINE _Bool x86_compare_exchange32(volatile uint32_t *word, uint32_t expected, uint32_t desired) {
+    return __atomic_compare_exchange_n(word, &expected, desired, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+/* Words shared between CPUs (boot/ap.S): the hypervisor lock, and per CPU a TLB-flush
+ * request flag and an "online" flag. */
+extern uint32_t apus_hypervisor_lock, apus_cpu_flush_requests, apus_cpu_online;
+X86_INLINE volatile uint32_t *x86_hypervisor_lock(void) { return &apus_hypervisor_lock; }
+X86_INLINE volatile uint32_t *x86_cpu_flush_request(unsigned cpu) { return &apus_cpu_flush_requests + cpu; }
+X86_INLINE volatile uint32_t *x86_cpu_online(unsigned cpu) { return &apus_cpu_online + cpu; }
+X86_INLINE void x86_fence(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+/* The FPU/SSE state of a guest vCPU (512-byte, 16-byte-aligned area): boot/guest_state.S,
+ * the only place Apus's image holds FPU instructions (check-image.sh knows). */
+void apus_fpu_save(void *area);
+void apus_fpu_restore(const void *area);
+void apus_fpu_reset(void);
+/* Loads a guest's ds, es, fs, gs; a selector that faults is replaced by null. */
+void apus_load_data_selectors(uint16_t ds, uint16_t es, uint16_t fs, uint16_t gs);
+extern char apus_selector_loads_start, apus_selector_loads_end;
+X86_INLINE uint64_t x86_selector_loads_start(void) { return (uint64_t)(uintptr_t)&apus_selector_loads_start; }
+X86_INLINE uint64_t x86_selector_loads_end(void) { return (uint64_t)(uintptr_t)&apus_selector_loads_end; }
+/* Data segment selectors of a guest, saved and restored on a vCPU switch. */
+X86_INLINE uint16_t x86_read_ds(void) { uint16_t v; __asm__ volatile("mov %%ds, %0" : "=r"(v)); return v; }
+X86_INLINE uint16_t x86_read_es(void) { uint16_t v; __asm__ volatile("mov %%es, %0" : "=r"(v)); return v; }
+X86_INLINE uint16_t x86_read_fs(void) { uint16_t v; __asm__ volatile("mov %%fs, %0" : "=r"(v)); return v; }
+X86_INLINE uint16_t x86_read_gs(void) { uint16_t v; __asm__ volatile("mov %%gs, %0" : "=r"(v)); return v; }
 X86_INLINE uint64_t x86_read_flags(void) { uint64_t f; __asm__ volatile("pushfq; popq %0" : "=r"(f)); return f; }
 
 X86_INLINE uint64_t x86_read_rsp(void) { uint64_t v; __asm__ volatile("mov %%rsp, %0" : "=r"(v)); return v; }
@@ -100,7 +137,7 @@ extern char __image_start_phys, __text_start, __text_end, __rodata_start, __roda
 extern char __data_start, __data_end, __bss_start, __bss_end, __symbols_start, __image_end;
 extern char boot_stack_bottom, boot_stack_top, apus_stack_guard;
 extern char __build_id_note, __build_id_note_end, apus_ldt_area;
-extern char apus_guest_stack_guard, apus_guest_stack_bottom, apus_guest_stack_top;
+extern char apus_cpu_stacks, apus_cpu_stacks_end;
 extern char apus_symbol_table, apus_symbol_table_end, apus_console_ring, apus_page_table_pool, apus_page_table_pool_end;
 extern char apus_ist_stacks, apus_ist_stacks_end, apus_gdt_area, apus_idt, apus_tss, apus_command_line;
 #define X86_LINKER_ADDRESS(name) \
@@ -122,9 +159,8 @@ X86_LINKER_ADDRESS(apus_stack_guard)
 X86_LINKER_ADDRESS(__build_id_note)
 X86_LINKER_ADDRESS(apus_ldt_area)
 X86_LINKER_ADDRESS(__build_id_note_end)
-X86_LINKER_ADDRESS(apus_guest_stack_guard)
-X86_LINKER_ADDRESS(apus_guest_stack_bottom)
-X86_LINKER_ADDRESS(apus_guest_stack_top)
+X86_LINKER_ADDRESS(apus_cpu_stacks)
+X86_LINKER_ADDRESS(apus_cpu_stacks_end)
 X86_LINKER_ADDRESS(apus_symbol_table)
 X86_LINKER_ADDRESS(apus_symbol_table_end)
 X86_LINKER_ADDRESS(apus_console_ring)
