@@ -202,6 +202,31 @@ case_default_dom0() {
     refuse 'Panic' 'unhandled'
 }
 
+# Four CPUs: every AP comes up, dom0 gets one vCPU per CPU and still runs to its verdict.
+case_smp4_dom0() {
+    scripts/build-guests.sh dom0 >/dev/null
+    module_args=(--module build/guests/dom0.elf "console=hvc0 apus-guest=dom0")
+    boot smp4_dom0 mb2 "$STANDARD" "" --smp 4
+    expect_status 0
+    expect '^\(XEN\) SMP: Allowing 4 CPUs \(0 hotplug CPUs\)' '^\(XEN\) CPU3: APIC id 3, online' \
+        '^\(XEN\) Brought up 4 CPUs' '^\(XEN\) Dom0 has maximum 4 VCPUs' '^APUS-TEST dom0: PASS'
+    refuse 'Panic' 'did not come up'
+}
+
+# maxcpus= and nosmp bound the CPUs started; dom0_max_vcpus= and dom0_vcpus_pin shape dom0.
+case_smp_limits() {
+    scripts/build-guests.sh dom0 >/dev/null
+    module_args=(--module build/guests/dom0.elf "console=hvc0 apus-guest=dom0")
+    boot smp_limits mb2 "$STANDARD maxcpus=2 dom0_max_vcpus=3 dom0_vcpus_pin" "" --smp 4
+    expect_status 0
+    expect '^\(XEN\) Brought up 2 CPUs' '^\(XEN\) Dom0 has maximum 3 VCPUs \(pinned: vCPU n on CPU n\)' \
+        '^APUS-TEST dom0: PASS'
+    refuse 'CPU2: APIC id' 'Panic'
+    boot smp_nosmp mb2 "$STANDARD nosmp" "" --smp 2
+    expect_status 0
+    expect '^\(XEN\) Brought up 1 CPU$' '^\(XEN\) Dom0 has maximum 1 VCPUs' '^APUS-TEST dom0: PASS'
+}
+
 # The dom0 kernel gzip-compressed (GRUB told not to unpack it): Apus unpacks it itself.
 case_gzip_dom0() {
     scripts/build-guests.sh dom0 >/dev/null
@@ -230,6 +255,8 @@ run_case with_module
 run_case default_dom0
 run_case gzip_dom0
 run_case not_xen_kernel
+run_case smp4_dom0
+run_case smp_limits
 run_case fault_reports
 run_case power_paths
 run_case rate_limit
