@@ -14,5 +14,7 @@ let package = Package(
         .target(name: "ApusPublic", path: "Sources/ApusPublic"),
         .target(name: "ApusCore", dependencies: ["ApusPublic"], path: "Sources/ApusCore"),
         .testTarget(name: "ApusCoreTests", dependencies: ["ApusCore", "ApusPublic"], path: "Tests/ApusCoreTests"),
+        // Host benchmark of the credit scheduler's decision cost (scripts/bench-scheduler.sh).
+        .executableTarget(name: "SchedulerBench", dependencies: ["ApusCore"], path: "Sources/SchedulerBench"),
     ]
 )
