@@ -83,6 +83,10 @@ final class DebugKeyTests: XCTestCase {
         DebugKeyPrinting.writeVCPUStateLine(vcpu: 3, cpu: 1, running: true, pollingPort: 5, upcallPending: 1,
                                             upcallMask: 1, into: &busy)
         XCTAssertEqual(busy.text, "    VCPU3: CPU1 [has=T] poll=5 upcall_pend=01 upcall_mask=01 ")
+        var several = ByteBufferSink()
+        DebugKeyPrinting.writeVCPUStateLine(vcpu: 0, cpu: 0, running: false, pollingPort: -1, upcallPending: 0,
+                                            upcallMask: 1, into: &several)
+        XCTAssertEqual(several.text, "    VCPU0: CPU0 [has=F] poll=-1 upcall_pend=00 upcall_mask=01 ")
         func timer(_ ns: UInt64) -> String { var s = ByteBufferSink(); DebugKeyPrinting.writePeriodicTimer(periodNs: ns, into: &s); return s.text }
         XCTAssertEqual(timer(0), "No periodic timer")
         XCTAssertEqual(timer(10_000_000), "100 Hz periodic timer (period 10 ms)")

@@ -40,14 +40,15 @@ public enum DebugKeyPrinting {
         sink.write(decimal: periodNs / 1_000_000); sink.write(" ms)")
     }
 
-    /// `q`'s first vCPU line, trailing space included (Xen then adds "dirty_cpu=N" when the
-    /// vCPU's state is still loaded on a CPU other than where it is accounted).
-    public static func writeVCPUStateLine<Sink: TextSink>(vcpu: Int, cpu: Int, running: Bool, pollingPort: UInt32,
+    /// `q`'s first vCPU line, trailing space included (Xen then adds "dirty_cpu=N" while the
+    /// vCPU's state is loaded on a CPU). `pollingPort` is Xen's poll_evtchn: 0 when not
+    /// polling, the port when polling one, -1 when polling several.
+    public static func writeVCPUStateLine<Sink: TextSink>(vcpu: Int, cpu: Int, running: Bool, pollingPort: Int,
                                                          upcallPending: UInt8, upcallMask: UInt8, into sink: inout Sink) {
         sink.write("    VCPU"); sink.write(decimal: UInt64(vcpu))
         sink.write(": CPU"); sink.write(decimal: UInt64(cpu))
         sink.write(running ? " [has=T]" : " [has=F]")
-        sink.write(" poll="); sink.write(decimal: UInt64(pollingPort))
+        sink.write(" poll="); sink.write(decimal: pollingPort)
         sink.write(" upcall_pend="); sink.write(hex: UInt64(upcallPending), minimumDigits: 2)
         sink.write(" upcall_mask="); sink.write(hex: UInt64(upcallMask), minimumDigits: 2)
         sink.put(0x20)
