@@ -13,12 +13,18 @@
 # a hypervisor panic or dom0 crash, or at the time limit; logs stay in
 # build/guest-tests/<hypervisor>-<guest>.log.
 #
+# A guest whose folder holds a file SMP (CPU counts, e.g. `1 2 4`) boots once per count
+# with QEMU's -smp N on either hypervisor (run-qemu.sh --smp N); its logs and ISOs are
+# named <hypervisor>-<guest>-smpN and each boot is one result ("PASS xen/smp(smp2): ...").
+# Xen's default gives dom0 one vCPU per CPU, so no dom0_max_vcpus= is passed; the guest
+# finds its vCPU count itself. Guests without the file boot once with -smp 1.
+#
 # A run passes when its verdict is PASS. With --hypervisor both, the two verdict lines
-# must also be identical; a difference fails unless the guest's source has a line
-# `// apus-xen-difference: <why>` explaining it (a documented Xen bug or emulator fault),
-# in which case it is reported and not counted as a failure.
-# Ends with "N passed, M failed" (one count per hypervisor run) and a non-zero status if
-# anything failed.
+# (of the same CPU count) must also be identical; a difference fails unless the guest's
+# source has a line `// apus-xen-difference: <why>` explaining it (a documented Xen bug
+# or emulator fault), in which case it is reported and not counted as a failure.
+# Ends with "N passed, M failed, K skipped" (one count per hypervisor run) and a
+# non-zero status if anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +33,7 @@ while (($#)); do
     case "$1" in
         --hypervisor) hypervisor=${2:?}; shift ;;
         --timeout) timeout_s=${2:?}; shift ;;
-        -h|--help) sed -n '2,21p' "$0" >&2; exit 2 ;;
+        -h|--help) sed -n '2,27p' "$0" >&2; exit 2 ;;
         -*) echo "guest-tests.sh: unknown option $1" >&2; exit 2 ;;
         *) guests+=("$1") ;;
     esac
@@ -71,9 +77,10 @@ for hv in "${hypervisors[@]}"; do
     esac
 done
 
-# boot HYPERVISOR GUEST: prints the verdict line (or a reason there is none).
+# boot HYPERVISOR GUEST CPUS TAG: prints the verdict line (or a reason there is none).
+# TAG ("" or "-smpN") names the ISO and log.
 boot() {
-    local hv=$1 name=$2 iso=$out/$1-$2.iso log=$out/$1-$2.log
+    local hv=$1 name=$2 cpus=$3 iso=$out/$1-$2$4.iso log=$out/$1-$2$4.log
     local modules=(--module "build/guests/$name.elf" "apus-guest=$name arg2=two last-word")
     case "$name" in startinfo|dom0) modules+=(--module "$initrd" "") ;; esac
     local qemu=()
@@ -83,7 +90,7 @@ boot() {
     else
         scripts/mkiso.sh -o "$iso" --hypervisor build/apus.elf --cmdline "$GUEST_CMDLINE" "${modules[@]}"
     fi
-    scripts/run-qemu.sh --iso "$iso" "${qemu[@]}" --log "$log" --timeout "$timeout_s" \
+    scripts/run-qemu.sh --iso "$iso" "${qemu[@]}" --smp "$cpus" --log "$log" --timeout "$timeout_s" \
         --wait-for "$STOP" >/dev/null 2>"$log.stderr" </dev/null || true
     local verdict
     verdict=$(tr -d '\r' <"$log" | grep -aoE "APUS-TEST $name: (PASS|FAIL).*" | tail -1 || true)
@@ -98,35 +105,51 @@ boot() {
 
 # A guest whose folder holds APUS-PENDING specifies behaviour Apus does not have yet (the
 # file says what is missing): it must pass on Xen, and its Apus result is reported as
-# skipped instead of failing the suite, until the file is removed.
+# skipped instead of failing the suite, until the file is removed. Per CPU count alike.
 passed=0 failed=0 skipped=0
 for name in "${guests[@]}"; do
-    declare -A verdicts=()
     pending=""
     [[ ! -f Guests/$name/APUS-PENDING ]] || pending=$(head -1 "Guests/$name/APUS-PENDING")
-    for hv in "${hypervisors[@]}"; do
-        verdict=$(boot "$hv" "$name")
-        verdicts[$hv]=$verdict
-        if [[ $verdict == "APUS-TEST $name: PASS"* ]]; then
-            echo "PASS $hv/$name: $verdict"; passed=$((passed + 1))
-            [[ $hv != apus || -z $pending ]] || echo "NOTE $name passes on Apus now: remove Guests/$name/APUS-PENDING"
-        elif [[ $hv == apus && -n $pending ]]; then
-            echo "SKIP $hv/$name: $verdict (pending in Apus: $pending)"; skipped=$((skipped + 1))
-        else
-            echo "FAIL $hv/$name: $verdict"; failed=$((failed + 1))
-        fi
-    done
-    if [[ -n $pending ]]; then unset verdicts; continue; fi
-    if ((${#hypervisors[@]} == 2)) && [[ ${verdicts[xen]} != "${verdicts[apus]}" ]]; then
-        note=$(grep -rhoE '// apus-xen-difference: .*' "Guests/$name" | head -1 || true)
-        if [[ -n $note ]]; then
-            echo "NOTE $name: verdicts differ, explained: ${note#// apus-xen-difference: }"
-        else
-            echo "FAIL $name: verdicts differ (xen: ${verdicts[xen]} | apus: ${verdicts[apus]})"
-            failed=$((failed + 1))
-        fi
+    counts=(1) tagged=0
+    if [[ -f Guests/$name/SMP ]]; then
+        read -r -a counts <<<"$(tr '\t\n' '  ' <"Guests/$name/SMP")"
+        tagged=1
+        ((${#counts[@]})) || { echo "guest-tests.sh: Guests/$name/SMP lists no CPU count" >&2; exit 2; }
+        for cpus in "${counts[@]}"; do
+            [[ $cpus =~ ^[1-9][0-9]*$ ]] || { echo "guest-tests.sh: Guests/$name/SMP: bad CPU count '$cpus'" >&2; exit 2; }
+        done
     fi
-    unset verdicts
+    apus_all_pass=1
+    for cpus in "${counts[@]}"; do
+        declare -A verdicts=()
+        tag="" label=$name
+        if ((tagged)); then tag="-smp$cpus" label="$name(smp$cpus)"; fi
+        for hv in "${hypervisors[@]}"; do
+            verdict=$(boot "$hv" "$name" "$cpus" "$tag")
+            verdicts[$hv]=$verdict
+            if [[ $verdict == "APUS-TEST $name: PASS"* ]]; then
+                echo "PASS $hv/$label: $verdict"; passed=$((passed + 1))
+            elif [[ $hv == apus && -n $pending ]]; then
+                echo "SKIP $hv/$label: $verdict (pending in Apus: $pending)"; skipped=$((skipped + 1))
+                apus_all_pass=0
+            else
+                echo "FAIL $hv/$label: $verdict"; failed=$((failed + 1))
+            fi
+        done
+        if [[ -z $pending ]] && ((${#hypervisors[@]} == 2)) && [[ ${verdicts[xen]} != "${verdicts[apus]}" ]]; then
+            note=$(grep -rhoE '// apus-xen-difference: .*' "Guests/$name" | head -1 || true)
+            if [[ -n $note ]]; then
+                echo "NOTE $label: verdicts differ, explained: ${note#// apus-xen-difference: }"
+            else
+                echo "FAIL $label: verdicts differ (xen: ${verdicts[xen]} | apus: ${verdicts[apus]})"
+                failed=$((failed + 1))
+            fi
+        fi
+        unset verdicts
+    done
+    if [[ -n $pending && " ${hypervisors[*]} " == *" apus "* ]] && ((apus_all_pass)); then
+        echo "NOTE $name passes on Apus now (every CPU count): remove Guests/$name/APUS-PENDING"
+    fi
 done
 echo "$passed passed, $failed failed, $skipped skipped"
 ((failed == 0))
