@@ -246,6 +246,73 @@ case_not_xen_kernel() {
     refuse 'APUS-TEST'
 }
 
+# Serial input (the console guest in echo mode as dom0, keys typed by run-qemu.sh): input
+# reaches dom0 through VIRQ_CONSOLE and CONSOLEIO_read (a lone Ctrl-A included); Ctrl-A x3
+# switches to Apus, whose debug keys print as Xen 4.17's do; Ctrl-A x3 gives input back.
+case_serial_input() {
+    scripts/build-guests.sh console >/dev/null
+    module_args=(--module build/guests/console.elf "apus-guest=console console-echo")
+    local a3='\x01\x01\x01'
+    boot serial_input mb2 "$STANDARD noreboot" 'APUS-TEST console: (PASS|FAIL)|Panic on CPU' \
+        --type-after '^console: echo mode' 'hi\x01x\r' \
+        --type-after '^console: input so far: hi\^Ax\^M$' "$a3" \
+        --type-after "Serial input to Xen" 'h' \
+        --type-after "key 't' \(ascii '74'\)" 'q' \
+        --type-after '^\(XEN\) Notifying guest 0:0' 't' \
+        --type-after '^\(XEN\) Synced cycles skew' 'm' \
+        --type-after '^\(XEN\)     Dom heap' 'e' \
+        --type-after '^\(XEN\) +[0-9]+ \[[01]/[01]/[01]\]: s=5 n=0 x=0 v=2$' 'r' \
+        --type-after '^\(XEN\) CPU\[00\] current=' 'd' \
+        --type-after '^\(XEN\) \*\*\* Dumping CPU0 host state' '0' \
+        --type-after "^\(XEN\) \*\*\* Dumping Dom0 vcpu#0 state" 'z*' \
+        --type-after '^\(XEN\) \[t: display multi-cpu clock info\]' "$a3" \
+        --type-after 'Serial input to DOM0' 'bye.\r'
+    expect_status 0
+    expect '^\(XEN\) Serial input: com1 IRQ 4 -> GSI 4 \(IOAPIC at 0xfec00000 pin 4\) -> vector 0x50' \
+        "^\(XEN\) \*\*\* Serial input to DOM0 \(type 'CTRL-a' three times to switch input\)" \
+        '^console: input so far: hi\^Ax\^M$' \
+        "^\(XEN\) \*\*\* Serial input to Xen \(type 'CTRL-a' three times to switch input\)" \
+        "^\(XEN\) 'h' pressed -> showing installed handlers" \
+        "^\(XEN\)  key 'q' \(ascii '71'\) => dump domain \(and guest debug\) info" \
+        "^\(XEN\) 'q' pressed -> dumping domain info \(now = [0-9]+\)" \
+        '^\(XEN\) General information for domain 0:' \
+        '^\(XEN\)     nr_pages=131072 xenheap_pages=1 dirty_cpus=\{0?\} max_pages=131072' \
+        '^\(XEN\)     VCPU0: CPU0 \[has=F\] poll=1 upcall_pend=0[01] upcall_mask=01 $' \
+        '^\(XEN\) 100 Hz periodic timer \(period 10 ms\)' \
+        '^\(XEN\) Notifying guest 0:0 \(virq 1, port 0\)' \
+        '^\(XEN\) Synced stime skew: max=0ns avg=0ns samples=1 current=0ns' \
+        '^\(XEN\) Physical memory information:' '^\(XEN\)     heap\[[0-9]{2}\]: [0-9]+kB free' \
+        "^\(XEN\) 'e' pressed -> dumping event-channel info" \
+        '^\(XEN\) Event channel information for domain 0:' '^\(XEN\) Polling vCPUs: \{0\}' \
+        '^\(XEN\)     port \[p/m/s\]' \
+        '^\(XEN\) Scheduler: SMP Credit Scheduler \(credit\)' '^\(XEN\) 	ncpus              = 1$' \
+        '^\(XEN\) CPU\[00\] current=d\[IDLE\]v0, curr=d\[IDLE\]v0, prev=NULL' \
+        '^\(XEN\) CPU\[00\] nr_run=0, sort=[0-9]+, sibling=\{0\}, core=\{0\}' \
+        "^\(XEN\) 'd' pressed -> dumping registers" '^\(XEN\) \*\*\* Dumping CPU0 host state: \*\*\*' \
+        '^\(XEN\) RFLAGS: [0-9a-f]{16}   CONTEXT: hypervisor$' '^\(XEN\)    \[<ffff82d04[0-9a-f]{7}>\] R .*Scheduling\.idleLoop' \
+        '^\(XEN\) RFLAGS: [0-9a-f]{16}   EM: [01]   CONTEXT: pv guest \(d0v0\)' \
+        '^\(XEN\) rax: [0-9a-f]{16}   rbx: [0-9a-f]{16}   rcx: [0-9a-f]{16}' \
+        '^\(XEN\) r15: [0-9a-f]{16}   cr0: [0-9a-f]{16}   cr4: [0-9a-f]{16}' \
+        "^\(XEN\) '0' pressed -> dumping Dom0's registers" \
+        "^\(XEN\) '\*' pressed -> firing all diagnostic keyhandlers" \
+        '^\(XEN\) \[d: dump registers\]' '^\(XEN\) \[q: dump domain \(and guest debug\) info\]' \
+        "^\(XEN\) \*\*\* Serial input to DOM0 \(type 'CTRL-a' three times to switch input\)" \
+        '^console: input so far: hi\^Ax\^Mbye\.\^M$' \
+        '^APUS-TEST console: PASS'
+    refuse 'Panic' 'FAIL' "'z' pressed" '^console: input so far: .*[hqtmerd0*]$'
+}
+
+# conswitch=ax keeps input with Apus at the end of boot (and says so); 'R' reboots.
+case_serial_reboot_key() {
+    scripts/build-guests.sh console >/dev/null
+    module_args=(--module build/guests/console.elf "apus-guest=console console-echo")
+    boot serial_reboot_key mb2 "$STANDARD conswitch=ax noreboot" 'Hardware Dom0 halted|Panic on CPU|APUS-TEST console: (PASS|FAIL)' \
+        --type-after '^console: echo mode' 'R'
+    expect "^\(XEN\) \*\*\* Serial input to Xen \(type 'CTRL-a' three times to switch input\)" \
+        "^\(XEN\) 'R' pressed -> rebooting machine"
+    refuse 'Serial input to DOM0' 'APUS-TEST console: (PASS|FAIL)'
+}
+
 run_case standard_mb2
 run_case multiboot1
 run_case bad_options
@@ -260,6 +327,8 @@ run_case smp_limits
 run_case fault_reports
 run_case power_paths
 run_case rate_limit
+run_case serial_input
+run_case serial_reboot_key
 
 echo "boot tests: $passed passed, $failed failed"
 ((failed == 0))

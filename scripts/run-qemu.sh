@@ -12,13 +12,18 @@
 # Serial wiring: `-chardev stdio` without a multiplexer, and `-monitor none`. `-serial
 # mon:stdio` (what -nographic gives) would make Ctrl-A QEMU's escape key, and Xen-style
 # consoles need Ctrl-A x3 to reach the guest to switch input. Ctrl-C still stops QEMU.
+#
+# Typing into the serial port (with --wait-for): each `--type-after REGEX TEXT` waits for
+# a serial line matching REGEX (after the line the previous one matched) and then sends
+# TEXT, with printf %b escapes ('\x01\x01\x01' is Ctrl-A three times, '\r' Enter).
 set -euo pipefail
 
 usage() {
     cat >&2 <<'EOF'
 usage: scripts/run-qemu.sh --iso X.iso [--timeout SECONDS] [--log FILE] [--wait-for REGEX]
                            [--smp N] [--memory MB] [--cpu MODEL] [--machine pc|q35] [--icount]
-                           [--qemu PATH] [--dry-run] [-- extra qemu args]
+                           [--qemu PATH] [--dry-run] [--type-after REGEX TEXT]...
+                           [-- extra qemu args]
   defaults: -M pc -m 1024 -smp 1 -cpu max (max,-x2apic,-tsc-deadline with --icount);
   --qemu reference: the QEMU 10 that xen-reference.sh unpacks (default: $QEMU or the system's);
   --wait-for alone implies --timeout 120.  --dry-run prints the QEMU command and stops.
@@ -27,7 +32,7 @@ EOF
 }
 
 iso="" timeout_s="" log="" wait_for="" smp=1 memory=1024 cpu="" machine=pc icount=0
-qemu=${QEMU:-qemu-system-x86_64} dry_run=0 extra=()
+qemu=${QEMU:-qemu-system-x86_64} dry_run=0 extra=() type_after=()
 while (($#)); do
     case "$1" in
         --iso) iso=${2:?}; shift ;;
@@ -41,6 +46,7 @@ while (($#)); do
         --icount) icount=1 ;;
         --qemu) qemu=${2:?}; shift ;;
         --dry-run) dry_run=1 ;;
+        --type-after) type_after+=("${2:?}" "${3?}"); shift 2 ;;
         --) shift; extra=("$@"); break ;;
         -h|--help) usage ;;
         *) echo "run-qemu.sh: unknown argument: $1" >&2; usage ;;
@@ -50,6 +56,7 @@ done
 [[ -n $iso ]] || usage
 [[ -f $iso ]] || { echo "run-qemu.sh: no such ISO: $iso" >&2; exit 1; }
 [[ -z $wait_for || -n $timeout_s ]] || timeout_s=120
+((${#type_after[@]} == 0)) || [[ -n $wait_for ]] || { echo "run-qemu.sh: --type-after needs --wait-for" >&2; exit 2; }
 [[ $qemu != reference ]] || qemu=$("$(dirname "${BASH_SOURCE[0]}")/xen-reference.sh" qemu-path)
 
 # Under -icount the TSC-deadline timer and x2APIC misbehave in QEMU 10 (DESIGN.md).
@@ -112,8 +119,9 @@ fi
 
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 
-qemu_pid=""
+qemu_pid="" typist_pid=""
 cleanup() {
+    if [[ -n $typist_pid ]]; then kill "$typist_pid" 2>/dev/null || true; wait "$typist_pid" 2>/dev/null || true; fi
     if [[ -n $qemu_pid ]] && kill -0 "$qemu_pid" 2>/dev/null; then
         kill "$qemu_pid" 2>/dev/null || true
         wait "$qemu_pid" 2>/dev/null || true
@@ -123,10 +131,40 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Serial input: QEMU reads a FIFO that stays open read-write here (so neither side blocks
+# on open and QEMU never sees end-of-file); the typist writes into it.
+input=/dev/null
+if ((${#type_after[@]})); then
+    [[ -n $tmp ]] || tmp=$(mktemp -d)
+    mkfifo "$tmp/serial-in"
+    exec 3<>"$tmp/serial-in"
+    input=$tmp/serial-in
+fi
+
 start_ms=$(now_ms)
 # QEMU's note that it was stopped is expected here; its other messages still show.
-"${cmd[@]}" </dev/null 2> >(grep -v --line-buffered ': terminating on signal' >&2) &
+"${cmd[@]}" <"$input" 2> >(grep -v --line-buffered ': terminating on signal' >&2) &
 qemu_pid=$!
+
+# Types each TEXT once a serial line after the last match matches its REGEX.
+type_input() {
+    local done_lines=0 i=0 found
+    while ((i < ${#type_after[@]})); do
+        found=""
+        while [[ -z $found ]]; do
+            kill -0 "$qemu_pid" 2>/dev/null || return 0
+            found=$(tail -n +$((done_lines + 1)) "$log" | tr -d '\r' | grep -n -m1 -E -- "${type_after[i]}" | cut -d: -f1) || true
+            [[ -n $found ]] || sleep 0.1
+        done
+        done_lines=$((done_lines + found))
+        printf '%b' "${type_after[i + 1]}" >&3
+        i=$((i + 2))
+    done
+}
+if ((${#type_after[@]})); then
+    type_input &
+    typist_pid=$!
+fi
 
 # Reads the serial log line by line as QEMU writes it; tail stops once QEMU has exited.
 grub_ms=""

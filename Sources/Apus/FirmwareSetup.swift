@@ -20,6 +20,27 @@ struct MachineFacts {
     var enabledCPUs = 0
     /// IOAPIC register pages (up to 8), for the guest-mapping rule.
     var ioAPICFrames = InlineArray<8, UInt64>(repeating: 0)
+    /// Each IOAPIC's register address and first GSI (MADT order), to route device IRQs.
+    var ioAPICAddresses = InlineArray<8, UInt64>(repeating: 0)
+    var ioAPICGSIBases = InlineArray<8, UInt32>(repeating: 0)
+    /// MADT interrupt source overrides of the ISA IRQs 0-15.
+    var isaOverrides = InlineArray<16, ISAInterruptRoute?>(repeating: nil)
+
+    /// Where ISA IRQ `irq` arrives: its override, or the same-numbered GSI, edge, active high.
+    func isaRoute(_ irq: UInt8) -> ISAInterruptRoute {
+        (irq < 16 ? isaOverrides[Int(irq)] : nil) ?? .identity(irq)
+    }
+
+    /// The IOAPIC (register address) and pin that receive `gsi`, if one does.
+    func ioAPICPin(for gsi: UInt32) -> (address: UInt64, pin: Int)? {
+        for index in 0..<min(ioAPICCount, 8) where gsi >= ioAPICGSIBases[index] && gsi - ioAPICGSIBases[index] < 240 {
+            let pin = Int(gsi - ioAPICGSIBases[index])
+            if pin < IOAPIC(registerPage: DirectMap.address(of: ioAPICAddresses[index])).pinCount {
+                return (ioAPICAddresses[index], pin)
+            }
+        }
+        return nil
+    }
 }
 
 enum Firmware {
@@ -134,6 +155,15 @@ enum Firmware {
         facts.ioAPICCount = madt.ioAPICCount
         for index in 0..<min(madt.ioAPICCount, 8) {
             if let ioAPIC = madt.ioAPIC(index) { facts.ioAPICFrames[index] = UInt64(ioAPIC.address) >> 12 }
+        }
+        for index in 0..<min(madt.ioAPICCount, 8) {
+            guard let ioAPIC = madt.ioAPIC(index) else { continue }
+            facts.ioAPICAddresses[index] = UInt64(ioAPIC.address)
+            facts.ioAPICGSIBases[index] = ioAPIC.gsiBase
+        }
+        for index in 0..<madt.overrideCount {
+            guard let entry = madt.override(index), entry.bus == 0, entry.sourceIRQ < 16 else { continue }
+            facts.isaOverrides[Int(entry.sourceIRQ)] = .overridden(gsi: entry.gsi, intiFlags: entry.flags.rawValue)
         }
         var usable = 0, disabled = 0
         for index in 0..<madt.cpuCount {

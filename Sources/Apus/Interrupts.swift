@@ -15,6 +15,7 @@ enum Interrupts {
         switch vector {
         case spuriousVector:
             return  // no EOI for the spurious vector
+        case ConsoleInput.vector: ConsoleInput.interrupt(frame: frame)
         case timerVector:
             if cpu == 0 { timerTicks &+= 1 }
             PerCPU.cpus[cpu].ticks &+= 1

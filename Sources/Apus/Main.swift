@@ -88,6 +88,7 @@ func apusMain(_ magic: UInt32, _ bootInfoPhysical: UInt32) {
     GuestTime.readWallClock()
     PerCPU.bringUpSecondaries(options: options)
     ConsoleSetup.report(options)
+    ConsoleInput.start(options)
     Log.line { $0.write("Boot options in force:") }
     Log.lines { options.writeSummary(into: &$0, linePrefix: "  ") }
 

@@ -1,8 +1,10 @@
-// A 16550-compatible UART driven by polling.
+// A 16550-compatible UART: output by polling, input by interrupt.
 //
 // Polling keeps output synchronous: a line is on the wire before the next instruction,
 // so a crash never loses the message that explains it (Xen's sync_console behaviour is
-// therefore always on). Input is read by polling too until interrupts are routed.
+// therefore always on). Input raises the "received data available" interrupt once the
+// console routes the port's IRQ; the handler drains the FIFO with `receive()`, which
+// also lowers the line so the next byte makes a new edge.
 import X86Shim
 
 public struct Serial16550 {
@@ -50,5 +52,16 @@ public struct Serial16550 {
 
     public func receive() -> UInt8? {
         Port.in8(ioBase + 5) & 0x01 != 0 ? Port.in8(ioBase) : nil
+    }
+
+    /// Interrupt on received data only (never on transmit: output stays polled), with
+    /// OUT2 set, which gates the UART's IRQ line onto the bus on PC hardware.
+    public func enableReceiveInterrupts() {
+        Port.out8(ioBase + 4, Port.in8(ioBase + 4) | 0x08)
+        Port.out8(ioBase + 1, 0x01)
+    }
+
+    public func disableInterrupts() {
+        Port.out8(ioBase + 1, 0x00)
     }
 }

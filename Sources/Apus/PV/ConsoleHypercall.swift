@@ -1,5 +1,8 @@
-// console_io: dom0 writes straight to Apus's console (as Xen's hardware domain does);
-// reading comes with the console input switching of the events issue and returns 0 bytes.
+// console_io: dom0 writes straight to Apus's console (as Xen's hardware domain does) and
+// reads the serial input waiting for it (ConsoleInput's ring): up to `count` bytes, 0 when
+// none is waiting (the buffer is not looked at then), -EFAULT for a buffer it cannot
+// write, -E2BIG for a count above INT_MAX (Xen's guard against results that would read
+// as errors).
 import ApusCore
 import ApusPublic
 import ArchX86
@@ -25,9 +28,10 @@ enum ConsoleHypercall {
                 done += piece
             }
             return 0
-        case .read:
-            return 0  // console input reaches dom0 with the events issue
+        case .read(let count):
+            return ConsoleInput.read(into: args.a2, count: count)
         case .invalidCount:
+            if UInt32(truncatingIfNeeded: args.a0) == 1 { return Errno.E2BIG }  // CONSOLEIO_read
             return Errno.EINVAL
         case .unknown:
             return Errno.ENOSYS

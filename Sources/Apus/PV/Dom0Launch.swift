@@ -70,7 +70,7 @@ enum Dom0Launch {
             c.write("Dom0 has maximum "); c.write(decimal: vcpus); c.write(" VCPUs")
             if options.dom0VCPUsPin { c.write(" (pinned: vCPU n on CPU n)") }
         }
-        Log.line { $0.write("*** Serial input to DOM0 (type 'CTRL-a' three times to switch input)") }
+        ConsoleInput.endOfBoot()
         Scheduling.start(options: options, vcpuCount: vcpus, pin: options.dom0VCPUsPin)
         Scheduling.updateRunnable(0)
         // The boot CPU now becomes a scheduler CPU like the others: vCPU 0 runs where the
