@@ -33,9 +33,10 @@ let cpus = 4
 let iterations = 200_000
 
 func makeScheduler(vcpus: Int, vcpuStore: UnsafeMutableBufferPointer<CreditVCPU>,
-                   domainStore: UnsafeMutableBufferPointer<CreditDomain>) -> CreditScheduler {
+                   domainStore: UnsafeMutableBufferPointer<CreditDomain>,
+                   cpuStore: UnsafeMutableBufferPointer<CreditCPU>) -> CreditScheduler {
     var scheduler = CreditScheduler(config: CreditSchedulerConfig(), cpuCount: cpus, vcpus: vcpuStore,
-                                    domains: domainStore, now: 0)
+                                    domains: domainStore, cpus: cpuStore, now: 0)
     var random = Generator(state: 42)
     do throws(SchedulerError) {
         for domain in 0..<(vcpus + 3) / 4 {
@@ -54,8 +55,9 @@ func makeScheduler(vcpus: Int, vcpuStore: UnsafeMutableBufferPointer<CreditVCPU>
 func measure(vcpus: Int, churn: Bool) -> Double {
     let vcpuStore = UnsafeMutableBufferPointer<CreditVCPU>.allocate(capacity: vcpus)
     let domainStore = UnsafeMutableBufferPointer<CreditDomain>.allocate(capacity: (vcpus + 3) / 4)
-    defer { vcpuStore.deallocate(); domainStore.deallocate() }
-    var scheduler = makeScheduler(vcpus: vcpus, vcpuStore: vcpuStore, domainStore: domainStore)
+    let cpuStore = UnsafeMutableBufferPointer<CreditCPU>.allocate(capacity: cpus)
+    defer { vcpuStore.deallocate(); domainStore.deallocate(); cpuStore.deallocate() }
+    var scheduler = makeScheduler(vcpus: vcpus, vcpuStore: vcpuStore, domainStore: domainStore, cpuStore: cpuStore)
     var now: UInt64 = 0
     var nextTick: UInt64 = 10_000_000
     var blocked: Int? = nil

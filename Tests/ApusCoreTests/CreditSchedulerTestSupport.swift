@@ -6,6 +6,7 @@ import ApusCore
 final class CreditTestBed {
     let vcpuStorage: UnsafeMutableBufferPointer<CreditVCPU>
     let domainStorage: UnsafeMutableBufferPointer<CreditDomain>
+    let cpuStorage: UnsafeMutableBufferPointer<CreditCPU>
     var scheduler: CreditScheduler
 
     init(cpus: Int, vcpuSlots: Int = 64, domainSlots: Int = 64, config: CreditSchedulerConfig = CreditSchedulerConfig()) {
@@ -13,12 +14,16 @@ final class CreditTestBed {
         vcpuStorage.initialize(repeating: CreditVCPU())
         domainStorage = .allocate(capacity: domainSlots)
         domainStorage.initialize(repeating: CreditDomain())
-        scheduler = CreditScheduler(config: config, cpuCount: cpus, vcpus: vcpuStorage, domains: domainStorage, now: 0)
+        cpuStorage = .allocate(capacity: 64)
+        cpuStorage.initialize(repeating: CreditCPU())
+        scheduler = CreditScheduler(config: config, cpuCount: cpus, vcpus: vcpuStorage, domains: domainStorage,
+                                    cpus: cpuStorage, now: 0)
     }
 
     deinit {
         vcpuStorage.deallocate()
         domainStorage.deallocate()
+        cpuStorage.deallocate()
     }
 }
 

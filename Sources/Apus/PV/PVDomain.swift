@@ -38,6 +38,8 @@ struct PVVCPU {
     /// Not taken down (VCPUOP_up/down); a vCPU that is up and not waiting is runnable.
     var isUp = false
     var wait = VCPUWait.none
+    /// The scheduler was last told it is runnable (Scheduling.updateRunnable).
+    var isAwake = false
     var pollPorts = InlineArray<128, UInt32>(repeating: 0)
     var pollCount = 0
     /// vcpu_info.evtchn_upcall_pending when the poll began: a new upcall ends it (Xen).

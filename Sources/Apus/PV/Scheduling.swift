@@ -23,7 +23,8 @@ enum Scheduling {
     nonisolated(unsafe) static var credit = CreditScheduler(
         config: CreditSchedulerConfig(), cpuCount: 1,
         vcpus: UnsafeMutableBufferPointer(start: nil, count: 0),
-        domains: UnsafeMutableBufferPointer(start: nil, count: 0), now: 0)
+        domains: UnsafeMutableBufferPointer(start: nil, count: 0),
+        cpus: UnsafeMutableBufferPointer(start: nil, count: 0), now: 0)
     nonisolated(unsafe) static var started = false
     /// vCPUs now in SCHEDOP_poll: only then must an event on a masked port be looked at.
     nonisolated(unsafe) static var pollingVCPUs = 0
@@ -35,18 +36,23 @@ enum Scheduling {
     static func start(options: BootOptions, vcpuCount: Int, pin: Bool) {
         let vcpuBytes = UInt64(MemoryLayout<CreditVCPU>.stride * vcpuCount)
         let domainBytes = UInt64(MemoryLayout<CreditDomain>.stride)
-        guard let first = Memory.allocator.allocate(order: MachineToPhys.orderFor(bytes: vcpuBytes + domainBytes + 64)) else {
+        let cpuBytes = UInt64(MemoryLayout<CreditCPU>.stride * PerCPU.onlineCount)
+        guard let first = Memory.allocator.allocate(
+            order: MachineToPhys.orderFor(bytes: vcpuBytes + domainBytes + cpuBytes + 128)) else {
             panic("No memory for the scheduler's records")
         }
         let base = DirectMap.address(of: first << 12)
         let vcpuStore = UnsafeMutablePointer<CreditVCPU>(bitPattern: UInt(base)).unsafelyUnwrapped
         let domainAddress = (base + vcpuBytes + 63) & ~63
         let domainStore = UnsafeMutablePointer<CreditDomain>(bitPattern: UInt(domainAddress)).unsafelyUnwrapped
+        let cpuAddress = (domainAddress + domainBytes + 63) & ~63
+        let cpuStore = UnsafeMutablePointer<CreditCPU>(bitPattern: UInt(cpuAddress)).unsafelyUnwrapped
         let config = CreditSchedulerConfig(timesliceMs: Int(options.creditTimesliceMs),
                                            ratelimitUs: Int(options.effectiveRateLimitUs))
         credit = CreditScheduler(config: config, cpuCount: PerCPU.onlineCount,
                                  vcpus: UnsafeMutableBufferPointer(start: vcpuStore, count: vcpuCount),
-                                 domains: UnsafeMutableBufferPointer(start: domainStore, count: 1), now: now)
+                                 domains: UnsafeMutableBufferPointer(start: domainStore, count: 1),
+                                 cpus: UnsafeMutableBufferPointer(start: cpuStore, count: PerCPU.onlineCount), now: now)
         do throws(SchedulerError) {
             try credit.addDomain(0, weight: CreditSchedulerConfig.defaultWeight, cap: 0)
             for v in 0..<vcpuCount {
@@ -72,7 +78,9 @@ enum Scheduling {
     static func updateRunnable(_ v: Int) {
         guard started else { return }
         let time = now
-        let cpu = isRunnable(v) ? credit.wake(v, now: time) : credit.block(v, now: time)
+        let runnable = isRunnable(v)
+        PV.vcpu(v).pointee.isAwake = runnable
+        let cpu = runnable ? credit.wake(v, now: time) : credit.block(v, now: time)
         if let cpu { tickle(cpu) }
     }
 

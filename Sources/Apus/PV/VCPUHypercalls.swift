@@ -42,14 +42,18 @@ enum VCPUHypercalls {
             return record.pointee.isUp ? 1 : 0
         case VCPUOP_get_runstate_info:
             var info = vcpu_runstate_info()
+            // As Xen keeps it: a vCPU taken down while it waits stays "blocked" until the
+            // wait ends; only then does it show offline.
+            let waiting: Bool
+            if case .none = record.pointee.wait { waiting = false } else { waiting = true }
             if Scheduling.cpuRunning(v) != nil {
                 info.state = RUNSTATE_running
-            } else if !record.pointee.isUp || !record.pointee.isInitialised {
-                info.state = RUNSTATE_offline
-            } else if case .none = record.pointee.wait {
-                info.state = RUNSTATE_runnable
-            } else {
+            } else if waiting {
                 info.state = RUNSTATE_blocked
+            } else if !record.pointee.isAwake {
+                info.state = RUNSTATE_offline
+            } else {
+                info.state = RUNSTATE_runnable
             }
             info.state_entry_time = GuestTime.now
             return GuestMemory.write(info, to: args.a2) ? 0 : Errno.EFAULT
@@ -175,9 +179,10 @@ enum VCPUHypercalls {
         record.pointee.isInitialised = true
         GuestTimers.startDefaultPeriodic(v)
         GuestTime.update(vcpuInfoMachineAddress: record.pointee.vcpuInfoMachineAddress)
-        // VGCF_online brings it up at once; otherwise it waits for VCPUOP_up.
+        // VGCF_online marks it up without waking it (Xen 4.17 clears "down" and nothing
+        // else): it stays offline, VCPUOP_up then has nothing to do, and only a down/up
+        // cycle runs it. Without the flag it waits for VCPUOP_up.
         record.pointee.isUp = flags & UInt64(VGCF_online) != 0
-        Scheduling.updateRunnable(v)
         return 0
     }
 }

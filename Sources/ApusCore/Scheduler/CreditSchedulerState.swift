@@ -51,7 +51,8 @@ public struct CreditDomain {
     public init() {}
 }
 
-struct CreditCPU {
+/// One CPU's scheduler record (current vCPU, run-queue heads); storage is the caller's.
+public struct CreditCPU {
     var current = CreditVCPU.noLink
     /// When `current` was picked (for the rate limit).
     var pickedAtNs: UInt64 = 0
@@ -61,5 +62,5 @@ struct CreditCPU {
     var tails: InlineArray<3, UInt16> = InlineArray(repeating: CreditVCPU.noLink)
     var queuedCount: UInt16 = 0
 
-    init() {}
+    public init() {}
 }
