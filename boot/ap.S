@@ -91,9 +91,15 @@ apus_ap_boot_cpu:   .quad 0
 
 /* Shared between CPUs, only through locked instructions (x86.h). */
     .balign 64
-    .globl apus_hypervisor_lock, apus_cpu_flush_requests, apus_cpu_online
+    .globl apus_hypervisor_lock, apus_cpu_flush_requests, apus_cpu_online, apus_cpu_dump_requests
+    .globl apus_cpu_current_vcpu
 apus_hypervisor_lock:    .long 0
     .balign 64
 apus_cpu_flush_requests: .skip 4 * MAX_CPUS
     .balign 64
 apus_cpu_online:         .skip 4 * MAX_CPUS
+    .balign 64
+apus_cpu_dump_requests:  .skip 4 * MAX_CPUS
+/* Per CPU: the address of the vCPU record loaded there (PV.vcpu), written only by that CPU. */
+    .balign 64
+apus_cpu_current_vcpu:   .skip 8 * MAX_CPUS

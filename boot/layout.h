@@ -24,7 +24,7 @@
  * values, hence 256 KiB; the log reports the high-water mark. */
 #define BOOT_STACK_SIZE      0x40000
 #define IST_STACK_SIZE       0x2000
-#define GUEST_ENTRY_STACK_SIZE 0x8000
+#define GUEST_ENTRY_STACK_SIZE 0xF000
 
 /* The console ring (Xen: "Allocated console ring of 16 KiB"). */
 #define CONSOLE_RING_SIZE    0x4000
@@ -36,8 +36,9 @@
  * guest-entry stack in .bss (about 190 KiB per CPU). Xen's NR_CPUS is larger; more CPUs
  * than this are reported and left offline. */
 #define MAX_CPUS             8
-/* Distance between two CPUs' guest-entry stacks: a guard page, then the stack. */
-#define CPU_STACK_STRIDE     (GUEST_ENTRY_STACK_SIZE + 0x1000)
+/* Distance between two CPUs' guest-entry stacks (a guard page, then the stack): a power
+ * of two, so that finding the CPU from the stack pointer is a subtract and a shift. */
+#define CPU_STACK_STRIDE     0x10000
 /* Where the AP start-up code is copied: below 1 MiB, page aligned (SIPI vector 0x08). */
 #define AP_TRAMPOLINE_BASE   0x8000
 

@@ -60,7 +60,7 @@ apus_command_line:
 /* Per CPU, CPU_STACK_STRIDE apart: a guard page, then the stack the CPU switches to when a
  * guest traps (TSS.RSP0) or makes a syscall; every hypercall, bounce and the CPU's idle
  * loop run on it. Which stack RSP is in tells Swift which CPU it runs on (PerCPU.swift). */
-    .balign 4096
+    .balign CPU_STACK_STRIDE
     .globl apus_cpu_stacks, apus_cpu_stacks_end
 apus_cpu_stacks:
     .skip MAX_CPUS * CPU_STACK_STRIDE

@@ -171,10 +171,39 @@ enum DebugKeyDumps {
 
     // MARK: d and 0
 
-    /// Xen's dump_execstate for this CPU: the host state when the key interrupted Apus
-    /// (the CPU is idle then), else the state of the vCPU it interrupted. Other CPUs are
-    /// not dumped yet (Xen asks each with an IPI).
+    static let dumpVector = 0xF3
+
+    /// Xen's 'd': this CPU's state, then each other online CPU's, one at a time: the CPU
+    /// gets a dump request and an IPI and prints its own state from its interrupt
+    /// (`answerDumpRequest`), while this one waits with the hypervisor lock released.
     static func registers(frame: TrapFrame) {
+        registersOfThisCPU(frame: frame)
+        let me = PerCPU.index
+        for cpu in 0..<PerCPU.onlineCount where cpu != me {
+            SMP.setDumpRequest(cpu: cpu, true)
+            SMP.sendIPI(toAPIC: PerCPU.cpus[cpu].apicID, vector: UInt8(dumpVector))
+            let held = HypervisorLock.releaseAll(cpu: me)
+            let deadline = CPU.readTimeStampCounter() &+ 200 &* Platform.facts.tscPerMillisecond
+            while SMP.hasDumpRequest(cpu: cpu) && CPU.readTimeStampCounter() < deadline { SMP.pause() }
+            HypervisorLock.reacquire(cpu: me, depth: held)
+            if SMP.hasDumpRequest(cpu: cpu) {
+                SMP.setDumpRequest(cpu: cpu, false)
+                DebugKeys.printing { c in c.write("CPU"); c.write(decimal: UInt64(cpu)); c.write(" did not answer within 200 ms") }
+            }
+        }
+    }
+
+    /// The dump IPI on another CPU (under the hypervisor lock).
+    static func answerDumpRequest(frame: TrapFrame) {
+        let cpu = PerCPU.index
+        guard SMP.hasDumpRequest(cpu: cpu) else { return }
+        registersOfThisCPU(frame: frame)
+        SMP.setDumpRequest(cpu: cpu, false)
+    }
+
+    /// Xen's dump_execstate for one CPU: the host state when the interrupt came while in
+    /// Apus (the CPU idles then), else the state of the vCPU it interrupted.
+    static func registersOfThisCPU(frame: TrapFrame) {
         let cpu = PerCPU.index
         if frame.fromHypervisor {
             DebugKeys.printing { c in c.write("*** Dumping CPU"); c.write(decimal: UInt64(cpu)); c.writeLine(" host state: ***") }

@@ -24,6 +24,9 @@ enum Interrupts {
             Scheduling.tick(cpu: cpu)
         case Scheduling.kickVector:
             LocalAPIC.endOfInterrupt()
+        case DebugKeyDumps.dumpVector:
+            LocalAPIC.endOfInterrupt()
+            DebugKeyDumps.answerDumpRequest(frame: frame)
         default:
             if !unexpectedReported {
                 unexpectedReported = true

@@ -93,7 +93,7 @@ public enum ImageLayout {
     public static var stackGuardPage: UInt64 { x86_apus_stack_guard() }
     /// Per-CPU areas (boot/reservations.S): CPU n's copy is at base + n * size.
     public static let maxCPUs = 8
-    public static let cpuStackStride: UInt64 = 0x9000
+    public static let cpuStackStride: UInt64 = 0x10000  // boot/layout.h CPU_STACK_STRIDE
     public static var cpuStacks: UInt64 { x86_apus_cpu_stacks() }
     public static var cpuStacksEnd: UInt64 { x86_apus_cpu_stacks_end() }
     public static func guestStackGuardPage(cpu: Int) -> UInt64 { cpuStacks + UInt64(cpu) * cpuStackStride }
@@ -107,7 +107,7 @@ public enum ImageLayout {
     @inline(__always) public static func cpuOwningStack(_ rsp: UInt64) -> Int? {
         let base = cpuStacks
         guard rsp > base, rsp <= cpuStacksEnd else { return nil }
-        return Int((rsp - base - 1) / cpuStackStride)
+        return Int((rsp - base - 1) >> 16)
     }
     /// The descriptor bytes of the image's GNU build-id note (empty if it has none).
     public static var buildID: UnsafeRawBufferPointer {

@@ -56,8 +56,18 @@ public enum SMP {
     @inline(__always) public static func hasFlushRequest(cpu: Int) -> Bool {
         x86_load_acquire32(x86_cpu_flush_request(UInt32(cpu))) != 0
     }
+    public static func setDumpRequest(cpu: Int, _ on: Bool) {
+        x86_store_release32(x86_cpu_dump_request(UInt32(cpu)), on ? 1 : 0)
+    }
+    public static func hasDumpRequest(cpu: Int) -> Bool { x86_load_acquire32(x86_cpu_dump_request(UInt32(cpu))) != 0 }
     public static func setOnline(cpu: Int) { x86_store_release32(x86_cpu_online(UInt32(cpu)), 1) }
     public static func isOnline(cpu: Int) -> Bool { x86_load_acquire32(x86_cpu_online(UInt32(cpu))) != 0 }
+
+    /// The per-CPU word holding the address of the vCPU record loaded on `cpu`.
+    @inline(__always) public static func currentRecord(cpu: Int) -> UInt64 { x86_cpu_current_vcpu(UInt32(truncatingIfNeeded: cpu)) }
+    @inline(__always) public static func setCurrentRecord(cpu: Int, _ address: UInt64) {
+        x86_set_cpu_current_vcpu(UInt32(truncatingIfNeeded: cpu), address)
+    }
 
     @inline(__always) public static func pause() { x86_pause() }
     @inline(__always) public static var stackPointer: UInt64 { x86_read_rsp() }

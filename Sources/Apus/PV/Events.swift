@@ -99,9 +99,10 @@ enum Events {
     /// On the way back to the guest: enter its event callback if an upcall is due and
     /// events are not masked, with events masked in the handler (Xen's event bounce).
     static func deliverIfDue(_ frame: TrapFrame) {
+        // On every exit: read vcpu_info's pending and mask bytes as one word, directly.
         let vcpu = PV.vcpu
-        guard tableStorage != 0, vcpu.pointee.callbacks.event != 0,
-              EventDelivery.isUpcallDue(vcpu: vcpu.pointee.id, bitmaps: bitmaps) else { return }
+        let flags = DirectMap.pointer(to: vcpu.pointee.vcpuInfoMachineAddress, as: UInt16.self).pointee
+        guard flags & 0xFF != 0, flags >> 8 == 0, tableStorage != 0, vcpu.pointee.callbacks.event != 0 else { return }
         GuestTraps.deliver(frame, request: BounceRequest(handler: vcpu.pointee.callbacks.event, masksEvents: true),
                            what: "event upcall")
     }

@@ -109,8 +109,17 @@ enum PV {
         UnsafeMutablePointer<PVVCPU>(bitPattern: UInt(vcpuTable &+ UInt64(index) &* recordStride)).unsafelyUnwrapped
     }
 
-    /// The vCPU whose state is loaded on this CPU (the caller of a hypercall).
-    @inline(__always) static var vcpu: UnsafeMutablePointer<PVVCPU> { vcpu(PerCPU.cpus[PerCPU.index].loadedVCPU) }
+    /// The vCPU whose state is loaded on this CPU (the caller of a hypercall): one load
+    /// from a per-CPU word kept by `setLoaded` (this is on every hypercall's path).
+    @inline(__always) static var vcpu: UnsafeMutablePointer<PVVCPU> {
+        UnsafeMutablePointer<PVVCPU>(bitPattern: UInt(SMP.currentRecord(cpu: PerCPU.index))).unsafelyUnwrapped
+    }
+
+    /// Records that vCPU `v`'s state is loaded on `cpu`.
+    static func setLoaded(_ v: Int, cpu: Int) {
+        PerCPU.cpus[cpu].loadedVCPU = v
+        SMP.setCurrentRecord(cpu: cpu, vcpuTable &+ UInt64(v) &* recordStride)
+    }
 
     /// Allocates and clears `count` vCPU records with their FPU pages.
     static func createVCPUs(count: Int) {
@@ -120,6 +129,7 @@ enum PV {
         }
         vcpuTable = DirectMap.address(of: first << 12)
         current.vcpuCount = count
+        for cpu in 0..<PerCPU.onlineCount { setLoaded(0, cpu: cpu) }
         for index in 0..<count {
             let record = vcpu(index)
             record.initialize(to: PVVCPU())

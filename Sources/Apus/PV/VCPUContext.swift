@@ -26,7 +26,7 @@ enum VCPUContext {
 
     static func load(_ v: Int, into frame: TrapFrame, cpu: Int) {
         let record = PV.vcpu(v)
-        PerCPU.cpus[cpu].loadedVCPU = v
+        PV.setLoaded(v, cpu: cpu)
         PerCPU.cpus[cpu].runningGuest = true
         frame.raw.storeBytes(of: record.pointee.frame, as: x86_trap_frame.self)
         let kernel = record.pointee.inKernelMode

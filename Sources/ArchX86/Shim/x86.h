@@ -83,11 +83,15 @@ X86_INLINE _Bool x86_compare_exchange32(volatile uint32_t *word, uint32_t expect
     return __atomic_compare_exchange_n(word, &expected, desired, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 /* Words shared between CPUs (boot/ap.S): the hypervisor lock, and per CPU a TLB-flush
- * request flag and an "online" flag. */
-extern uint32_t apus_hypervisor_lock, apus_cpu_flush_requests, apus_cpu_online;
+ * request flag, an "online" flag and a register-dump request flag (debug key 'd'). */
+extern uint32_t apus_hypervisor_lock, apus_cpu_flush_requests, apus_cpu_online, apus_cpu_dump_requests;
 X86_INLINE volatile uint32_t *x86_hypervisor_lock(void) { return &apus_hypervisor_lock; }
 X86_INLINE volatile uint32_t *x86_cpu_flush_request(unsigned cpu) { return &apus_cpu_flush_requests + cpu; }
 X86_INLINE volatile uint32_t *x86_cpu_online(unsigned cpu) { return &apus_cpu_online + cpu; }
+X86_INLINE volatile uint32_t *x86_cpu_dump_request(unsigned cpu) { return &apus_cpu_dump_requests + cpu; }
+extern uint64_t apus_cpu_current_vcpu;
+X86_INLINE uint64_t x86_cpu_current_vcpu(unsigned cpu) { return (&apus_cpu_current_vcpu)[cpu & 7]; }
+X86_INLINE void x86_set_cpu_current_vcpu(unsigned cpu, uint64_t record) { (&apus_cpu_current_vcpu)[cpu & 7] = record; }
 X86_INLINE void x86_fence(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 /* The FPU/SSE state of a guest vCPU (512-byte, 16-byte-aligned area): boot/guest_state.S,
  * the only place Apus's image holds FPU instructions (check-image.sh knows). */
