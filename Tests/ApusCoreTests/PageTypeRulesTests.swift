@@ -5,6 +5,7 @@ import XCTest
 struct FakeFrameTable: PVFrameTable {
     var levels: [UInt64: Int] = [:]
     var writable: [UInt64: UInt64] = [:]
+    var counts: [UInt64: UInt32] = [:]
     var tables: [UInt64: [UInt64]] = [:]
     var owners: [UInt64: UInt16] = {
         var o: [UInt64: UInt16] = [:]
@@ -19,6 +20,8 @@ struct FakeFrameTable: PVFrameTable {
     func isReadOnlyMMIO(_ frame: UInt64) -> Bool { frame == 0xFEC00 || frame == 0xFED00 }
     func level(of frame: UInt64) -> Int { levels[frame] ?? 0 }
     func writableMappings(of frame: UInt64) -> UInt64 { writable[frame] ?? 0 }
+    func typeCount(of frame: UInt64) -> UInt32 { counts[frame] ?? 0 }
+    mutating func setTypeCount(_ count: UInt32, of frame: UInt64) { counts[frame] = count }
     func entry(_ frame: UInt64, _ index: Int) -> UInt64 { tables[frame]?[index] ?? 0 }
     mutating func setLevel(_ level: Int, of frame: UInt64) { levels[frame] = level }
     mutating func setEntry(_ frame: UInt64, _ index: Int, _ value: UInt64) {
@@ -136,6 +139,150 @@ final class PageTypeRulesTests: XCTestCase {
                     }
                 }
             }
+        }
+    }
+
+    // MARK: type counts
+
+    func testSharedTablesAreCountedAndDevalidatedWithTheirLastReference() {
+        var table = FakeFrameTable()
+        table.setEntry(0x101, 0, pte(0x102, present))                // L3 -> L2 twice
+        table.setEntry(0x101, 1, pte(0x102, present))
+        table.setEntry(0x102, 0, pte(0x103, present))                // L2 -> L1
+        table.setEntry(0x103, 0, pte(0x110, present | writable))     // L1 -> data, writable
+        XCTAssertEqual(PageTypeRules.getType(0x101, level: 3, domain: dom0, table: &table), .ok)
+        XCTAssertEqual(table.counts[0x102], 2, "two entries of the L3")
+        XCTAssertEqual(table.counts[0x103], 1)
+        XCTAssertEqual(table.writableMappings(of: 0x110), 1)
+        XCTAssertEqual(PageTypeRules.getType(0x101, level: 3, domain: dom0, table: &table), .ok, "a pin")
+        PageTypeRules.putType(0x101, domain: dom0, table: &table)
+        XCTAssertEqual(table.level(of: 0x101), 3, "still referenced once")
+        PageTypeRules.putType(0x101, domain: dom0, table: &table)
+        XCTAssertEqual(table.level(of: 0x101), 0)
+        XCTAssertEqual(table.level(of: 0x102), 0)
+        XCTAssertEqual(table.level(of: 0x103), 0)
+        XCTAssertEqual(table.writableMappings(of: 0x110), 0, "the L1's writable mapping went with it")
+        XCTAssertEqual(PageTypeRules.checkL1(pte(0x103, present | writable), domain: dom0, table: table), .ok,
+                       "an untyped table may be mapped writable again")
+    }
+
+    func testTableEntryUpdatesMoveReferences() {
+        var table = FakeFrameTable()
+        table.setEntry(0x102, 0, pte(0x103, present))                // L2 -> L1 0x103
+        XCTAssertEqual(PageTypeRules.getType(0x102, level: 2, domain: dom0, table: &table), .ok)
+        // Point entry 0 at another L1: 0x104 becomes an L1, 0x103 ordinary memory.
+        XCTAssertEqual(PageTypeRules.checkTableEntryUpdate(0x102, level: 2, index: 0, entry: pte(0x104, present | writable),
+                                                           domain: dom0, table: &table), .ok)
+        table.setEntry(0x102, 0, pte(0x104, present | writable))
+        XCTAssertEqual(table.level(of: 0x104), 1)
+        XCTAssertEqual(table.level(of: 0x103), 0)
+        // Same target, other flags: no count moves.
+        XCTAssertEqual(PageTypeRules.checkTableEntryUpdate(0x102, level: 2, index: 0, entry: pte(0x104, present),
+                                                           domain: dom0, table: &table), .ok)
+        XCTAssertEqual(table.counts[0x104], 1)
+        // Refusals leave everything as it was.
+        table.writable[0x105] = 1
+        let before = (table.levels, table.counts, table.writable)
+        XCTAssertEqual(PageTypeRules.checkTableEntryUpdate(0x102, level: 2, index: 1, entry: pte(0x105, present),
+                                                           domain: dom0, table: &table), .invalid, "mapped writable")
+        XCTAssertEqual(PageTypeRules.checkTableEntryUpdate(0x102, level: 2, index: 1, entry: pte(0x185, present),
+                                                           domain: dom0, table: &table), .invalid, "not its frame")
+        XCTAssertEqual(PageTypeRules.checkTableEntryUpdate(0x102, level: 2, index: 1, entry: pte(0x106, present | 0x80),
+                                                           domain: dom0, table: &table), .invalid, "superpage")
+        XCTAssertEqual(PageTypeRules.checkTableEntryUpdate(0x102, level: 2, index: 1, entry: pte(0x102, present),
+                                                           domain: dom0, table: &table), .invalid, "itself as an L1")
+        XCTAssertEqual(PageTypeRules.checkTableEntryUpdate(0x100, level: 4, index: 256, entry: 0,
+                                                           domain: dom0, table: &table), .invalid, "Apus's slot")
+        XCTAssertEqual(table.levels, before.0)
+        XCTAssertEqual(table.counts, before.1)
+        XCTAssertEqual(table.writable, before.2)
+        // Clearing the entry lets the L1 go.
+        XCTAssertEqual(PageTypeRules.checkTableEntryUpdate(0x102, level: 2, index: 0, entry: 0,
+                                                           domain: dom0, table: &table), .ok)
+        XCTAssertEqual(table.level(of: 0x104), 0)
+    }
+
+    func testAFailedValidationGivesBackWhatItTook() {
+        var table = FakeFrameTable()
+        table.setEntry(0x101, 0, pte(0x102, present))                // fine
+        table.setEntry(0x101, 1, pte(0x185, present))                // domU's frame: refused
+        table.setEntry(0x102, 0, pte(0x110, present | writable))
+        XCTAssertEqual(PageTypeRules.getType(0x101, level: 2, domain: dom0, table: &table), .invalid)
+        XCTAssertEqual(table.level(of: 0x101), 0)
+        XCTAssertEqual(table.level(of: 0x102), 0)
+        XCTAssertEqual(table.typeCount(of: 0x102), 0)
+        XCTAssertEqual(table.writableMappings(of: 0x110), 0)
+    }
+
+    /// Random trees, random references taken and dropped, random entry updates: after
+    /// every step the counts are exactly what the typed tables and the outside references
+    /// say, no typed frame is mapped writable, and dropping every outside reference leaves
+    /// nothing typed and nothing counted.
+    func testRandomReferenceSequencesKeepCountsExact() {
+        var generator = SeededGenerator(seed: 2026)
+        for _ in 0..<150 {
+            var table = FakeFrameTable()
+            for frame in UInt64(0x100)..<0x130 {
+                for index in 0..<3 where Int.random(in: 0..<3, using: &generator) > 0 {
+                    let target = UInt64.random(in: 0x100..<0x138, using: &generator)
+                    let flags = present | (Bool.random(using: &generator) ? writable : 0)
+                    table.setEntry(frame, index, pte(target, flags))
+                }
+            }
+            var outside: [UInt64] = []
+            for _ in 0..<40 {
+                let frame = UInt64.random(in: 0x100..<0x130, using: &generator)
+                switch Int.random(in: 0..<3, using: &generator) {
+                case 0:
+                    if PageTypeRules.getType(frame, level: Int.random(in: 1...4, using: &generator), domain: dom0,
+                                             table: &table) == .ok { outside.append(frame) }
+                case 1:
+                    if let i = outside.indices.randomElement(using: &generator) {
+                        PageTypeRules.putType(outside.remove(at: i), domain: dom0, table: &table)
+                    }
+                default:
+                    let level = table.level(of: frame)
+                    guard level >= 2 && level <= 4 && table.typeCount(of: frame) > 0 else { continue }
+                    let index = Int.random(in: 0..<3, using: &generator)
+                    let value = Bool.random(using: &generator)
+                        ? pte(UInt64.random(in: 0x100..<0x138, using: &generator), present) : 0
+                    if PageTypeRules.checkTableEntryUpdate(frame, level: level, index: index, entry: value,
+                                                           domain: dom0, table: &table) == .ok {
+                        table.setEntry(frame, index, value)
+                    }
+                }
+                checkCounts(table, outside: outside)
+            }
+            for frame in outside { PageTypeRules.putType(frame, domain: dom0, table: &table) }
+            XCTAssertTrue(table.levels.values.allSatisfy { $0 == 0 }, "something stayed typed")
+            XCTAssertTrue(table.counts.values.allSatisfy { $0 == 0 })
+            XCTAssertTrue(table.writable.values.allSatisfy { $0 == 0 }, "writable counts left behind")
+        }
+    }
+
+    func checkCounts(_ table: FakeFrameTable, outside: [UInt64], file: StaticString = #filePath, line: UInt = #line) {
+        var expectedCounts: [UInt64: UInt32] = [:]
+        var expectedWritable: [UInt64: UInt64] = [:]
+        for frame in outside { expectedCounts[frame, default: 0] += 1 }
+        for (frame, level) in table.levels where level > 0 && table.typeCount(of: frame) > 0 {
+            for index in 0..<512 {
+                let entry = PageTableEntry(raw: table.entry(frame, index))
+                guard entry.isPresent else { continue }
+                let target = entry.physicalAddress >> 12
+                if level == 1 {
+                    if entry.isWritable { expectedWritable[target, default: 0] += 1 }
+                } else {
+                    expectedCounts[target, default: 0] += 1
+                    XCTAssertEqual(table.level(of: target), level - 1, "child level", file: file, line: line)
+                }
+            }
+        }
+        for frame in UInt64(0x100)..<0x138 {
+            XCTAssertEqual(table.typeCount(of: frame), expectedCounts[frame] ?? 0, "type count of \(frame)", file: file, line: line)
+            XCTAssertEqual(table.writableMappings(of: frame), expectedWritable[frame] ?? 0, "writable \(frame)",
+                           file: file, line: line)
+            if table.level(of: frame) != 0 { XCTAssertEqual(expectedWritable[frame] ?? 0, 0, "typed and writable", file: file, line: line) }
+            if table.typeCount(of: frame) == 0 { XCTAssertEqual(table.level(of: frame), 0, "typed without references", file: file, line: line) }
         }
     }
 }

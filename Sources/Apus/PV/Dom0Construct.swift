@@ -175,7 +175,6 @@ enum Dom0Construct {
                 let isTable = pfn >= firstTable && pfn < endTable
                 let flags = PageTableEntry.user | (isTable ? 0 : PageTableEntry.writable)
                 try mapper.map(virtual: virtual, physical: frames.machineFrame(pfn) << 12, size: .size4K, flags: flags)
-                if !isTable { PageTypes.adjustWritableMappings(of: frames.machineFrame(pfn), by: 1) }
                 virtual += 4096
             }
         } catch {
@@ -184,27 +183,13 @@ enum Dom0Construct {
                 c.write(decimal: plan.pageTableFrames); c.write(" frames")
             }
         }
-        MemoryHypercalls.installHypervisorSlots(l4: l4)
-        markTableTypes(l4)
-        return l4
-    }
-
-    /// Types every table reachable from the L4 by its level (the frames dom0 may never map writable).
-    static func markTableTypes(_ l4: UInt64) {
-        PageTypes.setLevel(4, of: l4)
-        let top = DirectMap.pointer(to: l4 << 12, as: UInt64.self)
-        for i in 0..<256 where PageTableEntry(raw: top[i]).isPresent {
-            let l3 = PageTableEntry(raw: top[i]).physicalAddress >> 12
-            PageTypes.setLevel(3, of: l3)
-            let level3 = DirectMap.pointer(to: l3 << 12, as: UInt64.self)
-            for j in 0..<512 where PageTableEntry(raw: level3[j]).isPresent {
-                let l2 = PageTableEntry(raw: level3[j]).physicalAddress >> 12
-                PageTypes.setLevel(2, of: l2)
-                let level2 = DirectMap.pointer(to: l2 << 12, as: UInt64.self)
-                for k in 0..<512 where PageTableEntry(raw: level2[k]).isPresent {
-                    PageTypes.setLevel(1, of: PageTableEntry(raw: level2[k]).physicalAddress >> 12)
-                }
-            }
+        // The tables take their types through the same rules as any guest's (which also
+        // count the writable mappings): one reference for vCPU 0's base pointer, one for
+        // the pin Xen gives dom0's initial L4 (Linux unpins it once it has its own).
+        guard PageTypes.getType(l4, level: 4) == 0, PageTypes.getType(l4, level: 4) == 0 else {
+            panic("dom0's bootstrap page tables do not pass Apus's own page-type rules")
         }
+        PageTypes.setPinned(true, l4)
+        return l4
     }
 }

@@ -1,18 +1,14 @@
 // memory_op, update_va_mapping, mmuext_op and the first grant-table queries: the
-// start-of-day memory operations a PV kernel makes.
-//
-// The protection rule in force from the start (the full PV page-type system comes with
-// the memory issue): a domain maps only frames it owns, never maps one of its page-table
-// frames writable, and never touches Apus's L4 slots, which Apus fills itself. A frame's
-// page-table level lives in its FrameInfo.typeInfo (0 = ordinary memory, 1-4 = Ln).
+// memory operations a PV kernel makes, over ApusCore's page-type rules.
 import ApusCore
 import ApusPublic
 import ArchX86
 
-/// A first cut of the PV page-type rules (the memory issue completes them): a frame's
-/// page-table level and pin in FrameInfo.typeInfo (bits 0-2 level, bit 3 pinned), the
-/// number of writable mappings of it in FrameInfo.countInfo. A frame with a level is never
-/// mapped writable; a frame mapped writable cannot become a page table.
+/// The PV page-type system's storage (ApusCore's PageTypeRules decide): in
+/// FrameInfo.typeInfo bits 0-2 the type (0 ordinary, 1-4 an Ln table, 5 a descriptor
+/// page), bit 3 pinned, bits 32-63 the type count; in FrameInfo.countInfo the number of
+/// writable mappings. When a table stops being one, every CPU's TLB must forget it before
+/// the guest may map it writable: `flushIfUntyped` after each operation that may untype.
 enum PageTypes {
     static let pinnedBit: UInt64 = 1 << 3
 
@@ -24,8 +20,33 @@ enum PageTypes {
 
     static func setLevel(_ level: Int, of frame: UInt64) {
         guard valid(frame) else { return }
-        let pinned = Memory.allocator.frameTable[Int(frame)].typeInfo & pinnedBit
-        Memory.allocator.frameTable[Int(frame)].typeInfo = UInt64(level) | (level == 0 ? 0 : pinned)
+        let info = Memory.allocator.frameTable[Int(frame)].typeInfo
+        let old = Int(info & 7)
+        if level == 0 && old >= 1 && old <= 4 { untypedSinceFlush = true }
+        let kept = level == 0 ? info & ~(pinnedBit | 7) : info & ~7
+        Memory.allocator.frameTable[Int(frame)].typeInfo = kept | UInt64(level)
+    }
+
+    static func typeCount(of frame: UInt64) -> UInt32 {
+        valid(frame) ? UInt32(truncatingIfNeeded: Memory.allocator.frameTable[Int(frame)].typeInfo >> 32) : 0
+    }
+
+    static func setTypeCount(_ count: UInt32, of frame: UInt64) {
+        guard valid(frame) else { return }
+        let info = Memory.allocator.frameTable[Int(frame)].typeInfo & 0xFFFF_FFFF
+        Memory.allocator.frameTable[Int(frame)].typeInfo = info | UInt64(count) << 32
+    }
+
+    /// A page table became ordinary memory since the last flush.
+    nonisolated(unsafe) static var untypedSinceFlush = false
+
+    /// After an operation: if a table was untyped, no CPU may keep it in its TLB or
+    /// paging-structure caches (the guest may now map it writable).
+    static func flushIfUntyped() {
+        guard untypedSinceFlush else { return }
+        untypedSinceFlush = false
+        CPU.writeCR3(CPU.cr3)
+        TLBShootdown.flushOtherCPUs()
     }
 
     static func isPinned(_ frame: UInt64) -> Bool {
@@ -93,18 +114,25 @@ enum PageTypes {
         return value
     }
 
-    /// Gives `frame` the page-table type `level` after validating it (ApusCore's
-    /// PageTypeRules); an L4 also gets Apus's slots. 0 or Xen's errno.
-    static func validate(_ frame: UInt64, level: Int) -> Int64 {
+    /// Takes a type reference on `frame` as an Ln table, validating it if it is the first
+    /// (ApusCore's PageTypeRules); an L4 also gets Apus's slots. 0 or Xen's errno.
+    static func getType(_ frame: UInt64, level: Int) -> Int64 {
         var view = FrameTableView()
-        let verdict = PageTypeRules.validate(frame, level: level, domain: identity, table: &view)
+        let verdict = PageTypeRules.getType(frame, level: level, domain: identity, table: &view)
         if verdict == .ok && level == 4 { MemoryHypercalls.installHypervisorSlots(l4: frame) }
         return errno(verdict)
     }
 
-    static func untypeL1(_ frame: UInt64) {
+    static func putType(_ frame: UInt64) {
         var view = FrameTableView()
-        PageTypeRules.untypeL1(frame, domain: identity, table: &view)
+        PageTypeRules.putType(frame, domain: identity, table: &view)
+    }
+
+    /// Checks a new value for an L2-L4 entry and moves the references; 0 or Xen's errno.
+    static func checkTableEntry(_ frame: UInt64, level: Int, index: Int, entry: UInt64) -> Int64 {
+        var view = FrameTableView()
+        return errno(PageTypeRules.checkTableEntryUpdate(frame, level: level, index: index, entry: entry,
+                                                         domain: identity, table: &view))
     }
 
     /// Bookkeeping when an L1 entry changes from `old` to `new`.
@@ -127,27 +155,6 @@ enum PageTypes {
         }
         return table << 12 + UInt64(VirtualAddress.index(virtual, level: 1)) * 8
     }
-
-    /// Is `frame` referenced as a table by the domain's current tables (so it keeps its type)?
-    static func isReferenced(_ frame: UInt64, from root: UInt64) -> Bool {
-        guard root != 0 else { return false }
-        if frame == root { return true }
-        let top = DirectMap.pointer(to: root << 12, as: UInt64.self)
-        for i in 0..<256 where PageTableEntry(raw: top[i]).isPresent {
-            let l3 = PageTableEntry(raw: top[i]).physicalAddress >> 12
-            if l3 == frame { return true }
-            let level3 = DirectMap.pointer(to: l3 << 12, as: UInt64.self)
-            for j in 0..<512 where PageTableEntry(raw: level3[j]).isPresent && !PageTableEntry(raw: level3[j]).isLargePage {
-                let l2 = PageTableEntry(raw: level3[j]).physicalAddress >> 12
-                if l2 == frame { return true }
-                let level2 = DirectMap.pointer(to: l2 << 12, as: UInt64.self)
-                for k in 0..<512 where PageTableEntry(raw: level2[k]).isPresent && !PageTableEntry(raw: level2[k]).isLargePage {
-                    if PageTableEntry(raw: level2[k]).physicalAddress >> 12 == frame { return true }
-                }
-            }
-        }
-        return false
-    }
 }
 
 /// The frame table and the direct map, as ApusCore's page-type rules read them.
@@ -164,6 +171,8 @@ struct FrameTableView: PVFrameTable {
     }
     func level(of frame: UInt64) -> Int { PageTypes.level(of: frame) }
     func writableMappings(of frame: UInt64) -> UInt64 { PageTypes.writableMappings(of: frame) }
+    func typeCount(of frame: UInt64) -> UInt32 { PageTypes.typeCount(of: frame) }
+    mutating func setTypeCount(_ count: UInt32, of frame: UInt64) { PageTypes.setTypeCount(count, of: frame) }
     func entry(_ frame: UInt64, _ index: Int) -> UInt64 {
         DirectMap.pointer(to: frame << 12, as: UInt64.self)[index]
     }
@@ -268,6 +277,7 @@ enum MemoryHypercalls {
             if result != 0 { break }
             done += 1
         }
+        PageTypes.flushIfUntyped()
         if doneAddress != 0, !GuestMemory.write(UInt32(truncatingIfNeeded: done), to: doneAddress) { return Errno.EFAULT }
         return result
     }
@@ -276,29 +286,32 @@ enum MemoryHypercalls {
         switch MMUExtRequest.decode(command: op.cmd, argument1: op.arg1.mfn, argument2: op.arg2.vcpumask) {
         case .pin(let level, let frame):
             guard !PageTypes.isPinned(frame) else { return Errno.EINVAL }
-            let verdict = PageTypes.validate(frame, level: level)
+            let verdict = PageTypes.getType(frame, level: level)
             guard verdict == 0 else { return verdict }
             PageTypes.setPinned(true, frame)
             return 0
         case .unpin(let frame):
             guard PageTypes.isOwnedByCurrent(frame), PageTypes.isPinned(frame) else { return Errno.EINVAL }
             PageTypes.setPinned(false, frame)
-            if !PageTypes.isReferenced(frame, from: PV.vcpu.pointee.kernelTableFrame)
-                && !PageTypes.isReferenced(frame, from: PV.vcpu.pointee.userTableFrame) {
-                if PageTypes.level(of: frame) == 1 { PageTypes.untypeL1(frame) } else { PageTypes.setLevel(0, of: frame) }
-            }
+            PageTypes.putType(frame)
             return 0
         case .newBasePointer(let frame):
-            guard PageTypes.validate(frame, level: 4) == 0 else { return Errno.EINVAL }
-            PV.vcpu.pointee.kernelTableFrame = frame
-            if PV.vcpu.pointee.inKernelMode { CPU.writeCR3(frame << 12) }
+            guard PageTypes.getType(frame, level: 4) == 0 else { return Errno.EINVAL }
+            let vcpu = PV.vcpu
+            let old = vcpu.pointee.kernelTableFrame
+            vcpu.pointee.kernelTableFrame = frame
+            if vcpu.pointee.inKernelMode { CPU.writeCR3(frame << 12) }
+            if old != 0 { PageTypes.putType(old) }
             return 0
         case .newUserBasePointer(let frame):
             if frame != 0 {
-                guard PageTypes.validate(frame, level: 4) == 0 else { return Errno.EINVAL }
+                guard PageTypes.getType(frame, level: 4) == 0 else { return Errno.EINVAL }
             }
-            PV.vcpu.pointee.userTableFrame = frame
-            if !PV.vcpu.pointee.inKernelMode { CPU.writeCR3((frame != 0 ? frame : PV.vcpu.pointee.kernelTableFrame) << 12) }
+            let vcpu = PV.vcpu
+            let old = vcpu.pointee.userTableFrame
+            vcpu.pointee.userTableFrame = frame
+            if !vcpu.pointee.inKernelMode { CPU.writeCR3((frame != 0 ? frame : vcpu.pointee.kernelTableFrame) << 12) }
+            if old != 0 { PageTypes.putType(old) }
             return 0
         case .flushTLB:
             CPU.writeCR3(CPU.cr3)

@@ -1,6 +1,7 @@
-// physdev_op and mmu_update: the parts of them a PV kernel meets at start of day.
-// set_iopl is real; mmu_update writes L1 entries and M2P entries under the same checks
-// as update_va_mapping (higher-level updates come with the memory issue).
+// physdev_op and mmu_update. set_iopl is real; mmu_update writes page-table entries at
+// every level under ApusCore's page-type rules (an L1 entry as update_va_mapping does, an
+// L2-L4 entry moving type references), a plain word into a page that is no table, and
+// machine-to-phys entries.
 import ApusCore
 import ApusPublic
 import ArchX86
@@ -31,6 +32,7 @@ enum MMUUpdateHypercall {
             if result != 0 { break }
             done += 1
         }
+        PageTypes.flushIfUntyped()
         if doneAddress != 0, !GuestMemory.write(UInt32(truncatingIfNeeded: done), to: doneAddress) { return Errno.EFAULT }
         return result
     }
@@ -42,14 +44,31 @@ enum MMUUpdateHypercall {
         switch command {
         case MMU_NORMAL_PT_UPDATE, MMU_PT_UPDATE_PRESERVE_AD:
             guard PageTypes.isOwnedByCurrent(frame) else { return Errno.EPERM }
-            guard PageTypes.level(of: frame) == 1 else { return Errno.ENOSYS }  // L2-L4 updates: memory issue
-            guard var value = PageTypes.acceptedL1(request.val) else { return PageTypes.checkL1(request.val) }
             let pointer = DirectMap.pointer(to: address & ~7, as: UInt64.self)
+            let level = PageTypes.level(of: frame)
+            let typed = PageTypes.typeCount(of: frame) > 0
+            var value = request.val
             if command == MMU_PT_UPDATE_PRESERVE_AD {
                 value |= pointer.pointee & (PageTableEntry.accessed | PageTableEntry.dirty)
             }
-            PageTypes.account(old: pointer.pointee, new: value)
-            pointer.pointee = value
+            switch level {
+            case 1 where typed:
+                guard let accepted = PageTypes.acceptedL1(value) else { return PageTypes.checkL1(value) }
+                PageTypes.account(old: pointer.pointee, new: accepted)
+                pointer.pointee = accepted
+            case 2...4 where typed:
+                let index = Int((address & 0xFFF) >> 3)
+                let verdict = PageTypes.checkTableEntry(frame, level: level, index: index, entry: value)
+                guard verdict == 0 else { return verdict }
+                // The guest kernel runs in ring 3: its tables are user-accessible (Xen adds it too).
+                if PageTableEntry(raw: value).isPresent { value |= PageTableEntry.user }
+                pointer.pointee = value
+            case 0:
+                // No table: a plain write, as Xen does for a page it can type writable.
+                pointer.pointee = value
+            default:
+                return Errno.EINVAL   // a descriptor page, or a table being torn down
+            }
             return 0
         case MMU_MACHPHYS_UPDATE:
             guard PageTypes.isOwnedByCurrent(frame) else { return Errno.EPERM }

@@ -119,21 +119,12 @@ enum VCPUHypercalls {
         guard inKernel || userCR3 != 0 else { return Errno.EINVAL }
         guard ldtBase & 0xFFF == 0, ldtEntries <= 8192 else { return Errno.EINVAL }
         guard gdtEntries <= UInt64(SegmentDescriptors.guestGDTPages * 512) else { return Errno.EINVAL }
-        let kernelFrame = cr3 >> 12, userFrame = userCR3 >> 12
-        guard PageTypes.isRAM(kernelFrame), PageTypes.isOwnedByCurrent(kernelFrame),
-              PageTypes.validate(kernelFrame, level: 4) == 0 else { return Errno.EINVAL }
-        if userFrame != 0 {
-            guard PageTypes.isRAM(userFrame), PageTypes.isOwnedByCurrent(userFrame),
-                  PageTypes.validate(userFrame, level: 4) == 0 else { return Errno.EINVAL }
-        }
         var gdtFrames = InlineArray<14, UInt64>(repeating: 0)
         let gdtCount = Int((gdtEntries + 511) / 512)
         for index in 0..<gdtCount {
             guard let frame = field(UInt64.self, context, o.gdtFrames + index * 8) else { return Errno.EFAULT }
             gdtFrames[index] = frame
         }
-        guard SegmentDescriptors.installGDT(frames: gdtFrames, count: gdtCount, on: v) else { return Errno.EINVAL }
-
         // The trap table, skipping empty entries (a zero address is "no handler").
         record.pointee.traps.clear()
         for vector in 0..<256 {
@@ -149,6 +140,23 @@ enum VCPUHypercalls {
             record.pointee.fpuInitialised = true
         } else {
             record.pointee.fpuInitialised = false
+        }
+
+        // The base pointers take type references (as Xen's cr3 does); given back on failure.
+        let kernelFrame = cr3 >> 12, userFrame = userCR3 >> 12
+        guard PageTypes.isRAM(kernelFrame), PageTypes.isOwnedByCurrent(kernelFrame),
+              PageTypes.getType(kernelFrame, level: 4) == 0 else { return Errno.EINVAL }
+        if userFrame != 0 {
+            guard PageTypes.isRAM(userFrame), PageTypes.isOwnedByCurrent(userFrame),
+                  PageTypes.getType(userFrame, level: 4) == 0 else {
+                PageTypes.putType(kernelFrame)
+                return Errno.EINVAL
+            }
+        }
+        guard SegmentDescriptors.installGDT(frames: gdtFrames, count: gdtCount, on: v) else {
+            PageTypes.putType(kernelFrame)
+            if userFrame != 0 { PageTypes.putType(userFrame) }
+            return Errno.EINVAL
         }
 
         record.pointee.inKernelMode = inKernel

@@ -1,21 +1,27 @@
 // The PV page-table rules that keep a guest inside its own memory, as pure logic.
 //
 // A PV guest writes its own page tables; Apus checks every entry before it takes effect.
-// The model (the first cut of Xen's; the memory issue adds reference counts per level):
-//  - every frame has an owner, and a page-table level (0: ordinary memory, 1-4: Ln);
-//  - a frame with a level is never mapped writable; a frame mapped writable (the frame
-//    table counts those mappings) cannot be given a level;
+// The model is Xen's page-type system, cut to what a 64-bit PV guest needs:
+//  - every frame has an owner, a type (0: ordinary memory, 1-4: an Ln table, 5: a
+//    descriptor page, managed by the hypervisor's descriptor code) and, for tables, a type
+//    count: the references that keep it a table (an entry of a typed parent table, a pin,
+//    a vCPU's base pointer). The first reference validates it (and takes references on
+//    everything it points to); when the last goes, it is devalidated (and drops them) and
+//    becomes ordinary memory again;
+//  - a frame with a type is never mapped writable; a frame mapped writable (the frame
+//    table counts those mappings, made by the entries of typed L1s) cannot take a type;
 //  - an L1 entry may map a frame the domain owns, the domain's shared_info frame, or, for
 //    the privileged domain, I/O memory (anything that is not RAM); never another owner's
 //    RAM, never an address beyond the CPU's physical width, never the local APIC Apus
 //    drives; the IOAPIC and HPET registers only read-only (a writable request is stored
 //    without the write bit, as Xen does);
-//  - a table is validated (recursively: an L4's L3s, their L2s, their L1s) when it first
-//    becomes a table; Apus's own L4 slots (256-271) are not the guest's to fill;
+//  - an L2-L4 entry points at a table of the level below (no superpages are offered);
+//    Apus's own L4 slots (256-271) are not the guest's to fill;
 //  - an L1's writable entries count as writable mappings of their frames from the moment
 //    it becomes an L1 (the guest wrote them directly while the page was ordinary memory),
 //    and stop counting when it stops being one, so no frame can be both.
-// Verdicts use Xen 4.17's errno for each case, as its test guests observed them.
+// Verdicts use Xen 4.17's errno for each case, as its test guests observed them. Every
+// failing operation leaves the counts as they were.
 // Imports nothing: the hypervisor implements PVFrameTable over its frame table.
 
 public enum PVMemoryVerdict: Equatable {
@@ -41,6 +47,9 @@ public protocol PVFrameTable {
     func isReadOnlyMMIO(_ frame: UInt64) -> Bool
     func level(of frame: UInt64) -> Int
     func writableMappings(of frame: UInt64) -> UInt64
+    /// References holding `frame` as a table of its level (0 for anything else).
+    func typeCount(of frame: UInt64) -> UInt32
+    mutating func setTypeCount(_ count: UInt32, of frame: UInt64)
     /// Entry `index` of the table in `frame`.
     func entry(_ frame: UInt64, _ index: Int) -> UInt64
     mutating func setLevel(_ level: Int, of frame: UInt64)
@@ -86,35 +95,106 @@ public enum PageTypeRules {
         return .ok
     }
 
-    /// Gives `frame` the type `level` after validating it and what it points to.
-    /// A failure leaves already-validated children typed: they are only more protected.
-    public static func validate<Table: PVFrameTable>(_ frame: UInt64, level: Int, domain: PVDomainIdentity,
-                                                    table: inout Table) -> PVMemoryVerdict {
+    /// Takes a type reference on `frame` as an Ln table (`level` 1-4): the first one
+    /// validates it, which takes references on every table it points to and counts its
+    /// writable mappings (L1). On failure nothing has changed.
+    public static func getType<Table: PVFrameTable>(_ frame: UInt64, level: Int, domain: PVDomainIdentity,
+                                                   table: inout Table) -> PVMemoryVerdict {
         guard level >= 1 && level <= 4 else { return .invalid }
         guard table.isRAM(frame), table.owner(of: frame) == domain.id else { return .invalid }
         let existing = table.level(of: frame)
-        if existing == level { return .ok }
+        let count = table.typeCount(of: frame)
+        if count > 0 {
+            guard existing == level else { return .invalid }
+            table.setTypeCount(count + 1, of: frame)
+            return .ok
+        }
         guard existing == 0, table.writableMappings(of: frame) == 0 else { return .invalid }
-        if level == 1 { return validateL1(frame, domain: domain, table: &table) }
-        // Take the type first, as Xen does, so that nothing below can map this table
-        // writable while it is being validated; give it back if validation fails.
+        let verdict = level == 1 ? validateL1(frame, domain: domain, table: &table)
+                                 : validateTable(frame, level: level, domain: domain, table: &table)
+        if verdict == .ok { table.setTypeCount(1, of: frame) }
+        return verdict
+    }
+
+    /// The older name: validating is taking the first type reference.
+    public static func validate<Table: PVFrameTable>(_ frame: UInt64, level: Int, domain: PVDomainIdentity,
+                                                    table: inout Table) -> PVMemoryVerdict {
+        getType(frame, level: level, domain: domain, table: &table)
+    }
+
+    /// Drops a type reference; the last one devalidates the table (its own references on
+    /// lower tables and its writable mappings go) and makes it ordinary memory.
+    public static func putType<Table: PVFrameTable>(_ frame: UInt64, domain: PVDomainIdentity, table: inout Table) {
+        let count = table.typeCount(of: frame)
+        guard count > 0 else { return }
+        if count > 1 {
+            table.setTypeCount(count - 1, of: frame)
+            return
+        }
+        table.setTypeCount(0, of: frame)
+        let level = table.level(of: frame)
+        if level == 1 {
+            releaseWritable(frame, entries: 512, domain: domain, table: &table)
+        } else if level >= 2 && level <= 4 {
+            releaseChildren(frame, level: level, entries: 512, domain: domain, table: &table)
+        }
+        table.setLevel(0, of: frame)
+    }
+
+    /// A new value for entry `index` of the L2-L4 table `frame` (mmu_update): the table it
+    /// points to is taken as a table of the level below before the old one is let go; an
+    /// unchanged target only changes flags. The caller writes `entry` on .ok.
+    public static func checkTableEntryUpdate<Table: PVFrameTable>(_ frame: UInt64, level: Int, index: Int,
+                                                                 entry: UInt64, domain: PVDomainIdentity,
+                                                                 table: inout Table) -> PVMemoryVerdict {
+        guard level >= 2 && level <= 4, index >= 0 && index < 512 else { return .invalid }
+        if level == 4 && hypervisorSlots.contains(index) { return .invalid }
+        let new = PageTableEntry(raw: entry), old = PageTableEntry(raw: table.entry(frame, index))
+        if new.isPresent {
+            guard !new.isLargePage else { return .invalid }
+            if new.physicalAddress >> UInt64(domain.physicalAddressBits) != 0 { return .invalid }
+        }
+        if new.isPresent && old.isPresent && new.physicalAddress == old.physicalAddress { return .ok }
+        if new.isPresent {
+            let verdict = getType(new.physicalAddress >> 12, level: level - 1, domain: domain, table: &table)
+            guard verdict == .ok else { return verdict }
+        }
+        if old.isPresent { putType(old.physicalAddress >> 12, domain: domain, table: &table) }
+        return .ok
+    }
+
+    /// Validates an L2-L4: the type is taken first, as Xen does, so that nothing below can
+    /// map this table writable or use it as a table of another level meanwhile; on a
+    /// refused entry the references taken so far are given back.
+    static func validateTable<Table: PVFrameTable>(_ frame: UInt64, level: Int, domain: PVDomainIdentity,
+                                                   table: inout Table) -> PVMemoryVerdict {
         table.setLevel(level, of: frame)
         for index in 0..<512 {
             if level == 4 && hypervisorSlots.contains(index) { continue }
             let entry = PageTableEntry(raw: table.entry(frame, index))
             guard entry.isPresent else { continue }
-            var verdict = PVMemoryVerdict.ok
-            if entry.isLargePage {
-                verdict = .invalid   // no superpages offered to PV guests
-            } else {
-                verdict = validate(entry.physicalAddress >> 12, level: level - 1, domain: domain, table: &table)
+            var verdict = PVMemoryVerdict.invalid   // no superpages offered to PV guests
+            if !entry.isLargePage {
+                verdict = getType(entry.physicalAddress >> 12, level: level - 1, domain: domain, table: &table)
             }
             guard verdict == .ok else {
+                releaseChildren(frame, level: level, entries: index, domain: domain, table: &table)
                 table.setLevel(0, of: frame)
                 return verdict
             }
         }
         return .ok
+    }
+
+    /// Drops the references the first `entries` entries of an L2-L4 hold.
+    static func releaseChildren<Table: PVFrameTable>(_ frame: UInt64, level: Int, entries: Int,
+                                                     domain: PVDomainIdentity, table: inout Table) {
+        for index in 0..<entries {
+            if level == 4 && hypervisorSlots.contains(index) { continue }
+            let entry = PageTableEntry(raw: table.entry(frame, index))
+            guard entry.isPresent, !entry.isLargePage else { continue }
+            putType(entry.physicalAddress >> 12, domain: domain, table: &table)
+        }
     }
 
     /// Checks every entry and counts the writable ones; on any failure (including an L1
@@ -147,10 +227,12 @@ public enum PageTypeRules {
         return .ok
     }
 
-    /// An L1 stops being one: its writable entries no longer count.
+    /// An L1 stops being one whatever its count (the older interface): its writable
+    /// entries no longer count.
     public static func untypeL1<Table: PVFrameTable>(_ frame: UInt64, domain: PVDomainIdentity, table: inout Table) {
         guard table.level(of: frame) == 1 else { return }
         releaseWritable(frame, entries: 512, domain: domain, table: &table)
+        table.setTypeCount(0, of: frame)
         table.setLevel(0, of: frame)
     }
 
