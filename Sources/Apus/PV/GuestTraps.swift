@@ -30,6 +30,7 @@ enum GuestTraps {
             // code: a fault it takes in kernel mode carries no user bit, as on Xen.
             var address = CPU.cr2
             var code = frame.errorCode
+            if WritablePageTables.emulate(frame, address: address, errorCode: code) { return }
             var guestAddress: UInt64 = 0
             if let mapped = SegmentDescriptors.ldtFault(at: address, guestAddress: &guestAddress) {
                 if mapped { return }                 // the LDT page is mapped: retry the load

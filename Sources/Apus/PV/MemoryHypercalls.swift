@@ -39,13 +39,16 @@ enum PageTypes {
 
     /// A page table became ordinary memory since the last flush.
     nonisolated(unsafe) static var untypedSinceFlush = false
+    /// A writable mapping was removed since the last flush: some TLB may still hold it,
+    /// so before its frame becomes a table, every CPU flushes.
+    nonisolated(unsafe) static var writableDroppedSinceFlush = false
 
     /// After an operation: if a table was untyped, no CPU may keep it in its TLB or
     /// paging-structure caches (the guest may now map it writable).
     static func flushIfUntyped() {
         guard untypedSinceFlush else { return }
         untypedSinceFlush = false
-        CPU.writeCR3(CPU.cr3)
+        CPU.flushAllTranslations()
         TLBShootdown.flushOtherCPUs()
     }
 
@@ -65,6 +68,7 @@ enum PageTypes {
 
     static func adjustWritableMappings(of frame: UInt64, by delta: Int) {
         guard valid(frame) else { return }
+        if delta < 0 { writableDroppedSinceFlush = true }
         let count = Int64(Memory.allocator.frameTable[Int(frame)].countInfo & 0xFFFF_FFFF) + Int64(delta)
         Memory.allocator.frameTable[Int(frame)].countInfo = UInt64(max(0, count))
     }
@@ -103,14 +107,22 @@ enum PageTypes {
         errno(PageTypeRules.checkL1(entry, domain: identity, table: FrameTableView()))
     }
 
-    /// The entry as it may be stored: user-accessible (the PV kernel runs in ring 3), and
-    /// without the write bit where the rules allow reading only. nil: refused (see checkL1).
+    /// Xen's mark of a guest-kernel-only page (bit 52, which the MMU ignores).
+    static let guestKernel: UInt64 = 1 << 52
+
+    /// The entry as it may be stored, adjusted as Xen 4.17 does for a 64-bit PV guest
+    /// (without XPTI): without the write bit where the rules allow reading only; an
+    /// entry the guest marked user-accessible becomes global (its user mappings survive
+    /// the kernel/user switch), one it did not becomes user-accessible anyway (its kernel
+    /// runs in ring 3) and is marked guest-kernel. nil: refused (see checkL1).
     static func acceptedL1(_ entry: UInt64) -> UInt64? {
         let verdict = PageTypeRules.checkL1(entry, domain: identity, table: FrameTableView())
         guard verdict == .ok || verdict == .readOnly else { return nil }
         var value = entry
         if verdict == .readOnly { value &= ~PageTableEntry.writable }
-        if PageTableEntry(raw: value).isPresent { value |= PageTableEntry.user }
+        if PageTableEntry(raw: value).isPresent {
+            value |= value & PageTableEntry.user != 0 ? PageTableEntry.global : PageTableEntry.user | guestKernel
+        }
         return value
     }
 
@@ -118,6 +130,12 @@ enum PageTypes {
     /// (ApusCore's PageTypeRules); an L4 also gets Apus's slots. 0 or Xen's errno.
     static func getType(_ frame: UInt64, level: Int) -> Int64 {
         var view = FrameTableView()
+        // A frame about to be validated may still be writable in some TLB: flush first.
+        if writableDroppedSinceFlush && typeCount(of: frame) == 0 {
+            writableDroppedSinceFlush = false
+            CPU.flushAllTranslations()
+            TLBShootdown.flushOtherCPUs()
+        }
         let verdict = PageTypeRules.getType(frame, level: level, domain: identity, table: &view)
         if verdict == .ok && level == 4 { MemoryHypercalls.installHypervisorSlots(l4: frame) }
         return errno(verdict)
@@ -261,7 +279,7 @@ enum MemoryHypercalls {
     static func flush(flags: UpdateVAFlags, virtual: UInt64) {
         switch flags.flush {
         case .onePage: CPU.invalidatePage(virtual)
-        case .wholeTLB: CPU.writeCR3(CPU.cr3)
+        case .wholeTLB: CPU.flushAllTranslations()
         case .none: return
         }
         if flags.scope != .local { TLBShootdown.flushOtherCPUs() }
@@ -314,7 +332,7 @@ enum MemoryHypercalls {
             if old != 0 { PageTypes.putType(old) }
             return 0
         case .flushTLB:
-            CPU.writeCR3(CPU.cr3)
+            CPU.flushAllTranslations()
             if op.cmd != UInt32(MMUEXT_TLB_FLUSH_LOCAL) { TLBShootdown.flushOtherCPUs() }
             return 0
         case .invalidatePage(let address):
