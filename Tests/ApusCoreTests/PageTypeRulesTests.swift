@@ -6,6 +6,7 @@ struct FakeFrameTable: PVFrameTable {
     var levels: [UInt64: Int] = [:]
     var writable: [UInt64: UInt64] = [:]
     var counts: [UInt64: UInt32] = [:]
+    var mapped: [UInt64: UInt64] = [:]
     var tables: [UInt64: [UInt64]] = [:]
     var owners: [UInt64: UInt16] = {
         var o: [UInt64: UInt16] = [:]
@@ -21,6 +22,8 @@ struct FakeFrameTable: PVFrameTable {
     func level(of frame: UInt64) -> Int { levels[frame] ?? 0 }
     func writableMappings(of frame: UInt64) -> UInt64 { writable[frame] ?? 0 }
     func typeCount(of frame: UInt64) -> UInt32 { counts[frame] ?? 0 }
+    func mappings(of frame: UInt64) -> UInt64 { mapped[frame] ?? 0 }
+    mutating func adjustMappings(of frame: UInt64, by delta: Int) { mapped[frame] = UInt64(Int(mapped[frame] ?? 0) + delta) }
     mutating func setTypeCount(_ count: UInt32, of frame: UInt64) { counts[frame] = count }
     func entry(_ frame: UInt64, _ index: Int) -> UInt64 { tables[frame]?[index] ?? 0 }
     mutating func setLevel(_ level: Int, of frame: UInt64) { levels[frame] = level }
@@ -257,12 +260,14 @@ final class PageTypeRulesTests: XCTestCase {
             XCTAssertTrue(table.levels.values.allSatisfy { $0 == 0 }, "something stayed typed")
             XCTAssertTrue(table.counts.values.allSatisfy { $0 == 0 })
             XCTAssertTrue(table.writable.values.allSatisfy { $0 == 0 }, "writable counts left behind")
+            XCTAssertTrue(table.mapped.values.allSatisfy { $0 == 0 }, "mapping counts left behind")
         }
     }
 
     func checkCounts(_ table: FakeFrameTable, outside: [UInt64], file: StaticString = #filePath, line: UInt = #line) {
         var expectedCounts: [UInt64: UInt32] = [:]
         var expectedWritable: [UInt64: UInt64] = [:]
+        var expectedMapped: [UInt64: UInt64] = [:]
         for frame in outside { expectedCounts[frame, default: 0] += 1 }
         for (frame, level) in table.levels where level > 0 && table.typeCount(of: frame) > 0 {
             for index in 0..<512 {
@@ -270,6 +275,7 @@ final class PageTypeRulesTests: XCTestCase {
                 guard entry.isPresent else { continue }
                 let target = entry.physicalAddress >> 12
                 if level == 1 {
+                    expectedMapped[target, default: 0] += 1
                     if entry.isWritable { expectedWritable[target, default: 0] += 1 }
                 } else {
                     expectedCounts[target, default: 0] += 1
@@ -281,6 +287,7 @@ final class PageTypeRulesTests: XCTestCase {
             XCTAssertEqual(table.typeCount(of: frame), expectedCounts[frame] ?? 0, "type count of \(frame)", file: file, line: line)
             XCTAssertEqual(table.writableMappings(of: frame), expectedWritable[frame] ?? 0, "writable \(frame)",
                            file: file, line: line)
+            XCTAssertEqual(table.mappings(of: frame), expectedMapped[frame] ?? 0, "mappings of \(frame)", file: file, line: line)
             if table.level(of: frame) != 0 { XCTAssertEqual(expectedWritable[frame] ?? 0, 0, "typed and writable", file: file, line: line) }
             if table.typeCount(of: frame) == 0 { XCTAssertEqual(table.level(of: frame), 0, "typed without references", file: file, line: line) }
         }

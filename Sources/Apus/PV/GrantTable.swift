@@ -21,6 +21,12 @@ enum GrantTable {
 
     static func isSelf(_ domid: UInt16) -> Bool { domid == 0x7FF0 || domid == PV.current.id }
 
+    /// `frame` is one of the table's frames (they never leave the domain by ballooning).
+    static func holds(_ frame: UInt64) -> Bool {
+        for index in 0..<frameCount where frames[index] == frame { return true }
+        return false
+    }
+
     static func perform(_ args: HypercallArguments) -> Int64 {
         let command = args.a0, argument = args.a1, count = args.a2
         guard count < 1 << 31, command >> 12 == 0 else { return Errno.EINVAL }

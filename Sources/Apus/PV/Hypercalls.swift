@@ -35,6 +35,7 @@ enum Hypercalls {
             return
         }
         let result = perform(number: number, HypercallArguments(frame.hypercallArguments), frame: frame)
+        if Continuations.apply(to: frame, number: number) { return }
         frame.rax = UInt64(bitPattern: result)
     }
 
@@ -78,6 +79,9 @@ enum Multicall {
     static func perform(_ args: HypercallArguments) -> Int64 {
         let list = args.a0, count = args.a1
         guard count <= 1 << 20 else { return Errno.EINVAL }
+        // Entries run to completion: a continuation could not resume inside the list.
+        Continuations.allowed = false
+        defer { Continuations.allowed = true }
         var index: UInt64 = 0
         while index < count {
             let address = list &+ index &* UInt64(entrySize)

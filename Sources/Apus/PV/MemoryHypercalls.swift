@@ -69,8 +69,21 @@ enum PageTypes {
     static func adjustWritableMappings(of frame: UInt64, by delta: Int) {
         guard valid(frame) else { return }
         if delta < 0 { writableDroppedSinceFlush = true }
-        let count = Int64(Memory.allocator.frameTable[Int(frame)].countInfo & 0xFFFF_FFFF) + Int64(delta)
-        Memory.allocator.frameTable[Int(frame)].countInfo = UInt64(max(0, count))
+        let info = Memory.allocator.frameTable[Int(frame)].countInfo
+        let count = max(0, Int64(info & 0xFFFF_FFFF) + Int64(delta))
+        Memory.allocator.frameTable[Int(frame)].countInfo = (info & ~0xFFFF_FFFF) | UInt64(count)
+    }
+
+    /// All present L1 mappings of `frame` (countInfo bits 32-63).
+    static func mappings(of frame: UInt64) -> UInt64 {
+        valid(frame) ? Memory.allocator.frameTable[Int(frame)].countInfo >> 32 : 0
+    }
+
+    static func adjustMappings(of frame: UInt64, by delta: Int) {
+        guard valid(frame) else { return }
+        let info = Memory.allocator.frameTable[Int(frame)].countInfo
+        let count = max(0, Int64(info >> 32) + Int64(delta))
+        Memory.allocator.frameTable[Int(frame)].countInfo = (info & 0xFFFF_FFFF) | UInt64(count) << 32
     }
 
     static func owner(of frame: UInt64) -> UInt16? {
@@ -156,8 +169,14 @@ enum PageTypes {
     /// Bookkeeping when an L1 entry changes from `old` to `new`.
     static func account(old: UInt64, new: UInt64) {
         let before = PageTableEntry(raw: old), after = PageTableEntry(raw: new)
-        if before.isPresent && before.isWritable { adjustWritableMappings(of: before.physicalAddress >> 12, by: -1) }
-        if after.isPresent && after.isWritable { adjustWritableMappings(of: after.physicalAddress >> 12, by: 1) }
+        if before.isPresent {
+            adjustMappings(of: before.physicalAddress >> 12, by: -1)
+            if before.isWritable { adjustWritableMappings(of: before.physicalAddress >> 12, by: -1) }
+        }
+        if after.isPresent {
+            adjustMappings(of: after.physicalAddress >> 12, by: 1)
+            if after.isWritable { adjustWritableMappings(of: after.physicalAddress >> 12, by: 1) }
+        }
     }
 
     /// The machine address of the L1 entry that maps `virtual` under L4 `root`, or nil.
@@ -190,6 +209,8 @@ struct FrameTableView: PVFrameTable {
     func level(of frame: UInt64) -> Int { PageTypes.level(of: frame) }
     func writableMappings(of frame: UInt64) -> UInt64 { PageTypes.writableMappings(of: frame) }
     func typeCount(of frame: UInt64) -> UInt32 { PageTypes.typeCount(of: frame) }
+    func mappings(of frame: UInt64) -> UInt64 { PageTypes.mappings(of: frame) }
+    mutating func adjustMappings(of frame: UInt64, by delta: Int) { PageTypes.adjustMappings(of: frame, by: delta) }
     mutating func setTypeCount(_ count: UInt32, of frame: UInt64) { PageTypes.setTypeCount(count, of: frame) }
     func entry(_ frame: UInt64, _ index: Int) -> UInt64 {
         DirectMap.pointer(to: frame << 12, as: UInt64.self)[index]
@@ -206,6 +227,12 @@ enum MemoryHypercalls {
     static func memoryOp(_ args: HypercallArguments) -> Int64 {
         let domain = PV.current
         switch Int32(truncatingIfNeeded: args.a0 & 0x3F) {
+        case XENMEM_increase_reservation:
+            return Reservations.increase(args, populate: false)
+        case XENMEM_populate_physmap:
+            return Reservations.increase(args, populate: true)
+        case XENMEM_decrease_reservation:
+            return Reservations.decrease(args)
         case XENMEM_maximum_ram_page:
             return Int64(Memory.ramFrameEnd)
         case XENMEM_current_reservation, XENMEM_maximum_reservation:
@@ -287,14 +314,29 @@ enum MemoryHypercalls {
 
     static func mmuextOp(_ args: HypercallArguments) -> Int64 {
         let list = args.a0, count = args.a1 & 0x7FFF_FFFF, doneAddress = args.a2
+        var earlier: UInt64 = 0
+        if args.a1 & MMUUpdateHypercall.preempted != 0 && doneAddress != 0 {
+            earlier = UInt64(GuestMemory.read(UInt32.self, at: doneAddress) ?? 0)
+        }
         var done: UInt64 = 0
         var result: Int64 = 0
+        let start = CPU.readTimeStampCounter()
         while done < count {
+            if Continuations.due(start: start, done: done) {
+                if doneAddress != 0, !GuestMemory.write(UInt32(truncatingIfNeeded: earlier &+ done), to: doneAddress) {
+                    return Errno.EFAULT
+                }
+                PageTypes.flushIfUntyped()
+                Continuations.pending = HypercallArguments((list &+ done &* 24, (count - done) | MMUUpdateHypercall.preempted,
+                                                            doneAddress, args.a3, args.a4, args.a5))
+                return 0
+            }
             guard let op = GuestMemory.read(mmuext_op.self, at: list &+ done &* 24) else { result = Errno.EFAULT; break }
             result = perform(op)
             if result != 0 { break }
             done += 1
         }
+        done &+= earlier
         PageTypes.flushIfUntyped()
         if doneAddress != 0, !GuestMemory.write(UInt32(truncatingIfNeeded: done), to: doneAddress) { return Errno.EFAULT }
         return result

@@ -22,16 +22,35 @@ enum PhysdevHypercall {
 }
 
 enum MMUUpdateHypercall {
+    /// Xen's MMU_UPDATE_PREEMPTED: set in the count of a call Apus continues; the guest's
+    /// `done` counter then already holds what the earlier parts did.
+    static let preempted: UInt64 = 1 << 31
+
     static func perform(_ args: HypercallArguments) -> Int64 {
         let list = args.a0, count = args.a1 & 0x7FFF_FFFF, doneAddress = args.a2
+        var earlier: UInt64 = 0
+        if args.a1 & preempted != 0 && doneAddress != 0 {
+            earlier = UInt64(GuestMemory.read(UInt32.self, at: doneAddress) ?? 0)
+        }
         var done: UInt64 = 0
         var result: Int64 = 0
+        let start = CPU.readTimeStampCounter()
         while done < count {
+            if Continuations.due(start: start, done: done) {
+                if doneAddress != 0, !GuestMemory.write(UInt32(truncatingIfNeeded: earlier &+ done), to: doneAddress) {
+                    return Errno.EFAULT
+                }
+                PageTypes.flushIfUntyped()
+                Continuations.pending = HypercallArguments((list &+ done &* 16, (count - done) | preempted,
+                                                            doneAddress, args.a3, args.a4, args.a5))
+                return 0
+            }
             guard let request = GuestMemory.read(mmu_update.self, at: list &+ done &* 16) else { result = Errno.EFAULT; break }
             result = perform(request)
             if result != 0 { break }
             done += 1
         }
+        done &+= earlier
         PageTypes.flushIfUntyped()
         if doneAddress != 0, !GuestMemory.write(UInt32(truncatingIfNeeded: done), to: doneAddress) { return Errno.EFAULT }
         return result

@@ -47,6 +47,10 @@ public protocol PVFrameTable {
     func isReadOnlyMMIO(_ frame: UInt64) -> Bool
     func level(of frame: UInt64) -> Int
     func writableMappings(of frame: UInt64) -> UInt64
+    /// Present entries of typed L1s that map `frame`, writable or not (a frame still
+    /// mapped may not leave the domain).
+    func mappings(of frame: UInt64) -> UInt64
+    mutating func adjustMappings(of frame: UInt64, by delta: Int)
     /// References holding `frame` as a table of its level (0 for anything else).
     func typeCount(of frame: UInt64) -> UInt32
     mutating func setTypeCount(_ count: UInt32, of frame: UInt64)
@@ -197,7 +201,7 @@ public enum PageTypeRules {
         }
     }
 
-    /// Checks every entry and counts the writable ones; on any failure (including an L1
+    /// Checks every entry and counts its mappings (all, and the writable ones); on any failure (including an L1
     /// that maps itself writable) the counts taken so far are given back.
     static func validateL1<Table: PVFrameTable>(_ frame: UInt64, domain: PVDomainIdentity,
                                                 table: inout Table) -> PVMemoryVerdict {
@@ -214,8 +218,11 @@ public enum PageTypeRules {
             }
             guard verdict == .ok else { break }
             let entry = PageTableEntry(raw: raw)
-            if entry.isPresent && entry.isWritable && entry.physicalAddress >> 12 != domain.sharedInfoFrame {
-                table.adjustWritableMappings(of: entry.physicalAddress >> 12, by: 1)
+            if entry.isPresent {
+                table.adjustMappings(of: entry.physicalAddress >> 12, by: 1)
+                if entry.isWritable && entry.physicalAddress >> 12 != domain.sharedInfoFrame {
+                    table.adjustWritableMappings(of: entry.physicalAddress >> 12, by: 1)
+                }
             }
             counted = index + 1
         }
@@ -240,7 +247,9 @@ public enum PageTypeRules {
                                                      table: inout Table) {
         for index in 0..<entries {
             let entry = PageTableEntry(raw: table.entry(frame, index))
-            if entry.isPresent && entry.isWritable && entry.physicalAddress >> 12 != domain.sharedInfoFrame {
+            guard entry.isPresent else { continue }
+            table.adjustMappings(of: entry.physicalAddress >> 12, by: -1)
+            if entry.isWritable && entry.physicalAddress >> 12 != domain.sharedInfoFrame {
                 table.adjustWritableMappings(of: entry.physicalAddress >> 12, by: -1)
             }
         }
