@@ -81,13 +81,17 @@ scripts/xen-reference.sh iso -o "$out/xen-smp.iso" --cmdline "$CMDLINE" "${SMP_M
 smp_pending=""
 [[ ! -f Guests/smp/APUS-PENDING ]] || smp_pending=$(head -1 Guests/smp/APUS-PENDING)
 
-METRICS=(null-hypercall enosys-hypercall multicall-8 mmu-update-va trap-bounce loop-overhead rdtsc-delta entry-tsc)
+METRICS=(null-hypercall enosys-hypercall multicall-8 mmu-update-va mmu-update-1 mmu-update-512 pin-unpin-l4-tree
+         trap-bounce loop-overhead rdtsc-delta entry-tsc)
 SMP_METRICS=(smp-send-local-masked smp-send-remote-masked smp-yield smp-block-wake-roundtrip)
 declare -A label=(
     [null-hypercall]="null hypercall (xen_version)"
     [enosys-hypercall]="unknown hypercall (-ENOSYS)"
     [multicall-8]="multicall, 8 x xen_version"
     [mmu-update-va]="update_va_mapping, 1 PTE"
+    [mmu-update-1]="mmu_update, 1 L1 entry"
+    [mmu-update-512]="mmu_update, batch of 512 entries"
+    [pin-unpin-l4-tree]="pin + unpin of an L4 tree (4 tables)"
     [trap-bounce]="#UD bounce + iret"
     [loop-overhead]="loop overhead (subtracted)"
     [rdtsc-delta]="rdtsc;mov;rdtsc (2: native)"

@@ -22,6 +22,10 @@
 #define KIND_MULTICALL 2
 #define KIND_UVA       3
 #define KIND_TRAP      4
+#define KIND_MMU1      5
+#define KIND_MMU512    6
+#define KIND_MMUEXT2   7
+#define DOMID_SELF_VALUE 0x7FF0
 
 /* TIMED_LOOP name, kind, op: op 1 the measured loop, 0 its empty twin. */
 .macro TIMED_LOOP name, kind, op
@@ -76,6 +80,27 @@
     .if \op
     ud2
     .endif
+    .elseif \kind == KIND_MMU1 || \kind == KIND_MMU512
+    movq %r14, %rdi
+    .if \kind == KIND_MMU1
+    movl $1, %esi
+    .else
+    movl $512, %esi
+    .endif
+    xorl %edx, %edx
+    movl $DOMID_SELF_VALUE, %r10d
+    .if \op
+    call STUB(__HYPERVISOR_mmu_update)
+    .endif
+    xchgq %r14, %r15
+    .elseif \kind == KIND_MMUEXT2
+    movq %rbp, %rdi
+    movl $2, %esi
+    xorl %edx, %edx
+    movl $DOMID_SELF_VALUE, %r10d
+    .if \op
+    call STUB(__HYPERVISOR_mmuext_op)
+    .endif
     .endif
     orq %rax, %rbx
     decq %r12
@@ -105,6 +130,12 @@
     TIMED_LOOP bench_uva_empty, KIND_UVA, 0
     TIMED_LOOP bench_trap, KIND_TRAP, 1
     TIMED_LOOP bench_trap_empty, KIND_TRAP, 0
+    TIMED_LOOP bench_mmu1, KIND_MMU1, 1
+    TIMED_LOOP bench_mmu1_empty, KIND_MMU1, 0
+    TIMED_LOOP bench_mmu512, KIND_MMU512, 1
+    TIMED_LOOP bench_mmu512_empty, KIND_MMU512, 0
+    TIMED_LOOP bench_mmuext2, KIND_MMUEXT2, 1
+    TIMED_LOOP bench_mmuext2_empty, KIND_MMUEXT2, 0
 
     .globl bench_rdtsc_pair
     .type bench_rdtsc_pair, @function

@@ -19,6 +19,12 @@
 //                     alternating between two frames of the guest (so every call really
 //                     changes the entry: reference counts move, the TLB entry is flushed)
 //   trap-bounce       ud2 -> #UD bounced to a minimal handler (loops.S) -> HYPERVISOR_iret
+//   mmu-update-1      mmu_update of one entry of a pinned private L1, the entry alternating
+//                     between two writable frames (counts move every call)
+//   mmu-update-512    one mmu_update of all 512 entries of that L1, alternating the same way
+//                     (per batch, not per entry)
+//   pin-unpin-l4-tree one mmuext_op of two ops: pin a private L4 -> L3 -> L2 -> L1 tree as
+//                     an L4 (validating the whole tree) and unpin it (devalidating it)
 // Output, for scripts (values in instructions, one decimal):
 //   APUS-BENCH <metric> <per operation>
 //   APUS-BENCH-RAW <metric> round <r> iterations <n> loop-tsc <t> empty-tsc <e>
@@ -79,6 +85,68 @@ private func measure(_ name: StaticString, _ loop: Loop, _ empty: Loop,
 
 private func errno(_ code: Int32) -> UInt64 { UInt64(bitPattern: -Int64(code)) }
 
+/// A pool page made read-only (so that it may become a page table), zeroed first.
+private func tablePage() -> UInt64? {
+    guard let page = Pages.allocate(), Pages.protect(page, writable: false) == 0 else { return nil }
+    return page
+}
+
+private func pin(_ command: Int32, _ frame: UInt64) -> Int64 {
+    var op = mmuext_op()
+    op.cmd = UInt32(command)
+    op.arg1.mfn = frame
+    var done: UInt32 = 0
+    return HYPERVISOR_mmuext_op(&op, 1, &done, UInt32(DOMID_SELF))
+}
+
+/// The issue 5 page-table benchmarks: mmu_update of one entry and of 512, pin/unpin of a tree.
+private func measureMMU(_ report: inout TestReport, frameA: UInt64, frameB: UInt64) {
+    var results: UInt64 = 0
+    guard let l1 = tablePage(), let arrayA = Pages.allocate(), let arrayA2 = Pages.allocate(),
+          let arrayB = Pages.allocate(), let arrayB2 = Pages.allocate() else {
+        report.check("pages for the mmu_update benchmarks", false)
+        return
+    }
+    _ = (arrayA2, arrayB2)  // the second page of each 8 KiB request array
+    let l1Frame = Pages.machineFrame(ofVirtual: l1)
+    guard report.expect("pin the private L1", pin(MMUEXT_PIN_L1_TABLE, l1Frame), equals: 0) else { return }
+    let a = UnsafeMutablePointer<mmu_update>(bitPattern: UInt(arrayA))!
+    let b = UnsafeMutablePointer<mmu_update>(bitPattern: UInt(arrayB))!
+    for index in 0..<512 {
+        let ptr = (l1Frame << 12 + UInt64(index) * 8) | UInt64(MMU_NORMAL_PT_UPDATE)
+        a[index] = mmu_update(ptr: ptr, val: frameA << 12 | Pages.pteWritable)
+        b[index] = mmu_update(ptr: ptr, val: frameB << 12 | Pages.pteWritable)
+    }
+    measure("mmu-update-1", bench_mmu1, bench_mmu1_empty, 0, arrayA, arrayB, results: &results)
+    report.expect("mmu-update-1: every call returned 0", hex: results, equals: 0)
+    measure("mmu-update-512", bench_mmu512, bench_mmu512_empty, 0, arrayA, arrayB, results: &results)
+    report.expect("mmu-update-512: every call returned 0", hex: results, equals: 0)
+    report.expect("  entry 511 maps frame B (an even number of calls)", hex: xg_read64(l1 + 511 * 8) & 0x000F_FFFF_FFFF_F000,
+                  equals: frameB << 12)
+
+    guard let l4 = tablePage(), let l3 = tablePage(), let l2 = tablePage(), let leaf = tablePage() else {
+        report.check("pages for the tree", false)
+        return
+    }
+    let frame = { (page: UInt64) in Pages.machineFrame(ofVirtual: page) }
+    let link = Pages.ptePresent | Pages.pteRW | Pages.pteUser | Pages.pteAccessed
+    let updates = (Scratch.raw + 4096 + 2048).bindMemory(to: mmu_update.self, capacity: 4)
+    updates[0] = mmu_update(ptr: frame(l4) << 12, val: frame(l3) << 12 | link)
+    updates[1] = mmu_update(ptr: frame(l3) << 12, val: frame(l2) << 12 | link)
+    updates[2] = mmu_update(ptr: frame(l2) << 12, val: frame(leaf) << 12 | link)
+    updates[3] = mmu_update(ptr: frame(leaf) << 12, val: frameA << 12 | Pages.pteReadOnly)
+    // The tree's pages are not tables yet: these are plain writes (Xen allows them).
+    var done: UInt32 = 0
+    report.expect("fill the tree (plain writes into read-only pages)",
+                  HYPERVISOR_mmu_update(updates, 4, &done, UInt32(DOMID_SELF)), equals: 0)
+    let ops = (Scratch.raw + 4096 + 1024).bindMemory(to: mmuext_op.self, capacity: 2)
+    ops[0] = mmuext_op(); ops[0].cmd = UInt32(MMUEXT_PIN_L4_TABLE); ops[0].arg1.mfn = frame(l4)
+    ops[1] = mmuext_op(); ops[1].cmd = UInt32(MMUEXT_UNPIN_TABLE); ops[1].arg1.mfn = frame(l4)
+    measure("pin-unpin-l4-tree", bench_mmuext2, bench_mmuext2_empty, UInt64(UInt(bitPattern: ops)), results: &results)
+    report.expect("pin-unpin-l4-tree: every call returned 0", hex: results, equals: 0)
+    report.expect("unpin the private L1", pin(MMUEXT_UNPIN_TABLE, l1Frame), equals: 0)
+}
+
 @c(guest_main)
 public func guestMain() {
     let entryTSC = bench_rdtsc()
@@ -130,6 +198,7 @@ public func guestMain() {
         // An even number of calls per loop: the last one mapped frame B.
         report.expect("mmu-update-va: the window shows frame B", hex: xg_read64(window), equals: 0xB)
         report.expect("restore the window", Pages.protect(window, writable: true), equals: 0)
+        measureMMU(&report, frameA: Pages.machineFrame(ofVirtual: pageA), frameB: Pages.machineFrame(ofVirtual: pageB))
     } else {
         report.check("two pages from the pool", false)
     }

@@ -14,6 +14,9 @@
  *   bench_uva        update_va_mapping(a, pte, UVMF_INVLPG), pte alternating b, c
  *   bench_trap       ud2, bounced to bench_ud_entry, which steps over it and returns
  *                    with HYPERVISOR_iret (counting in bench_ud_count)
+ *   bench_mmu1       mmu_update(req, 1, NULL, DOMID_SELF), req alternating b, c
+ *   bench_mmu512     mmu_update(req, 512, NULL, DOMID_SELF), req alternating b, c
+ *   bench_mmuext2    mmuext_op(a, 2, NULL, DOMID_SELF) (a pin and an unpin)
  */
 #ifndef BENCH_LOOPS_H
 #define BENCH_LOOPS_H
@@ -34,6 +37,12 @@ uint64_t bench_uva(uint64_t n, uint64_t a, uint64_t b, uint64_t c);
 uint64_t bench_uva_empty(uint64_t n, uint64_t a, uint64_t b, uint64_t c);
 uint64_t bench_trap(uint64_t n, uint64_t a, uint64_t b, uint64_t c);
 uint64_t bench_trap_empty(uint64_t n, uint64_t a, uint64_t b, uint64_t c);
+uint64_t bench_mmu1(uint64_t n, uint64_t a, uint64_t b, uint64_t c);
+uint64_t bench_mmu1_empty(uint64_t n, uint64_t a, uint64_t b, uint64_t c);
+uint64_t bench_mmu512(uint64_t n, uint64_t a, uint64_t b, uint64_t c);
+uint64_t bench_mmu512_empty(uint64_t n, uint64_t a, uint64_t b, uint64_t c);
+uint64_t bench_mmuext2(uint64_t n, uint64_t a, uint64_t b, uint64_t c);
+uint64_t bench_mmuext2_empty(uint64_t n, uint64_t a, uint64_t b, uint64_t c);
 
 /* rdtsc, mov, rdtsc: 2 under -icount shift=0 when rdtsc runs natively (not trapped). */
 uint64_t bench_rdtsc_pair(void);
