@@ -5,7 +5,7 @@
 #   default: --hypervisor both, every guest under Guests/ (but Runtime), 120 s per boot.
 #
 # Every guest gets the same GRUB entry on either hypervisor (only the image differs):
-#   multiboot2 /boot/<apus.elf|xen.gz> $GUEST_CMDLINE
+#   multiboot2 /boot/<apus.elf|xen.gz> <dom0_mem part> $CMDLINE_REST   (see CMDLINE below)
 #   module2 /boot/<guest>.elf apus-guest=<guest> arg2=two last-word
 #   module2 /boot/initrd.bin                    (startinfo and dom0 only)
 # Xen is real Xen 4.17 on QEMU 10 (scripts/xen-reference.sh); Apus runs on the system
@@ -18,6 +18,13 @@
 # named <hypervisor>-<guest>-smpN and each boot is one result ("PASS xen/smp(smp2): ...").
 # Xen's default gives dom0 one vCPU per CPU, so no dom0_max_vcpus= is passed; the guest
 # finds its vCPU count itself. Guests without the file boot once with -smp 1.
+#
+# Every guest's hypervisor command line starts with dom0_mem=64M,max:64M (then
+# `console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot`). A guest folder
+# may hold a file CMDLINE whose first line replaces that dom0_mem=... part, on either
+# hypervisor: e.g. `dom0_mem=64M,max:96M` leaves the balloon guest room to grow. The
+# line may carry further options; it should keep a dom0_mem= of its own, or the
+# hypervisor's default dom0 size applies.
 #
 # A run passes when its verdict is PASS. With --hypervisor both, the two verdict lines
 # (of the same CPU count) must also be identical; a difference fails unless the guest's
@@ -33,7 +40,7 @@ while (($#)); do
     case "$1" in
         --hypervisor) hypervisor=${2:?}; shift ;;
         --timeout) timeout_s=${2:?}; shift ;;
-        -h|--help) sed -n '2,27p' "$0" >&2; exit 2 ;;
+        -h|--help) sed -n '2,34p' "$0" >&2; exit 2 ;;
         -*) echo "guest-tests.sh: unknown option $1" >&2; exit 2 ;;
         *) guests+=("$1") ;;
     esac
@@ -52,7 +59,8 @@ if ((${#guests[@]} == 0)); then
     done
 fi
 
-GUEST_CMDLINE="dom0_mem=64M,max:64M console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot"
+DOM0_MEM_DEFAULT="dom0_mem=64M,max:64M"
+CMDLINE_REST="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot"
 STOP='APUS-TEST [A-Za-z0-9_-]+: (PASS|FAIL)|Panic on CPU|Domain 0 crashed|Hardware Dom0 crashed|Hardware Dom0 halted'
 out=build/guest-tests
 mkdir -p "$out"
@@ -83,12 +91,16 @@ boot() {
     local hv=$1 name=$2 cpus=$3 iso=$out/$1-$2$4.iso log=$out/$1-$2$4.log
     local modules=(--module "build/guests/$name.elf" "apus-guest=$name arg2=two last-word")
     case "$name" in startinfo|dom0) modules+=(--module "$initrd" "") ;; esac
-    local qemu=()
+    local qemu=() dom0_mem=$DOM0_MEM_DEFAULT
+    if [[ -f Guests/$name/CMDLINE ]]; then
+        dom0_mem=$(head -1 "Guests/$name/CMDLINE" | tr -d '\r')
+    fi
+    local cmdline="$dom0_mem $CMDLINE_REST"
     if [[ $hv == xen ]]; then
-        scripts/xen-reference.sh iso -o "$iso" --cmdline "$GUEST_CMDLINE" "${modules[@]}"
+        scripts/xen-reference.sh iso -o "$iso" --cmdline "$cmdline" "${modules[@]}"
         qemu=(--qemu reference)
     else
-        scripts/mkiso.sh -o "$iso" --hypervisor build/apus.elf --cmdline "$GUEST_CMDLINE" "${modules[@]}"
+        scripts/mkiso.sh -o "$iso" --hypervisor build/apus.elf --cmdline "$cmdline" "${modules[@]}"
     fi
     scripts/run-qemu.sh --iso "$iso" "${qemu[@]}" --smp "$cpus" --log "$log" --timeout "$timeout_s" \
         --wait-for "$STOP" >/dev/null 2>"$log.stderr" </dev/null || true
