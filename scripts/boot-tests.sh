@@ -227,6 +227,26 @@ case_smp_limits() {
     expect '^\(XEN\) Brought up 1 CPU$' '^\(XEN\) Dom0 has maximum 1 VCPUs' '^APUS-TEST dom0: PASS'
 }
 
+# Shadow paging and log-dirty (Apus's test option apus_dom0_shadow): dom0 runs on shadow
+# page tables; the logdirty guest's PEEK/CLEAN bitmaps hold exactly the pool pages it
+# wrote; guests that rewrite their own tables (mmu_update, update_va_mapping, the
+# writable-page-table emulation, user/kernel switches, LDT/GDT) pass on shadows too.
+case_shadow_logdirty() {
+    scripts/build-guests.sh logdirty vamapping usermode ptwrite >/dev/null
+    module_args=(--module build/guests/logdirty.elf "apus-guest=logdirty logdirty")
+    boot shadow_logdirty mb2 "$STANDARD noreboot apus_dom0_shadow" 'APUS-TEST logdirty: (PASS|FAIL)|Panic on CPU'
+    expect '^\(XEN\) Dom0 runs on shadow page tables \([0-9]+ shadows\)' '^APUS-TEST logdirty: PASS \(18 checks\)' \
+        '^  ok PEEK: exactly the written pool pages = 0x232' '^  ok after writing 4 and 11 again = 0x810'
+    refuse 'Panic' 'FAIL'
+    local g
+    for g in vamapping usermode ptwrite; do
+        module_args=(--module build/guests/$g.elf "apus-guest=$g arg2=two last-word")
+        boot shadow_$g mb2 "$STANDARD noreboot apus_dom0_shadow" "APUS-TEST $g: (PASS|FAIL)|Panic on CPU"
+        expect "^APUS-TEST $g: PASS" '^\(XEN\) Dom0 runs on shadow page tables'
+        refuse 'Panic'
+    done
+}
+
 # The dom0 kernel gzip-compressed (GRUB told not to unpack it): Apus unpacks it itself.
 case_gzip_dom0() {
     scripts/build-guests.sh dom0 >/dev/null
@@ -323,6 +343,7 @@ run_case default_dom0
 run_case gzip_dom0
 run_case not_xen_kernel
 run_case smp4_dom0
+run_case shadow_logdirty
 run_case smp_limits
 run_case fault_reports
 run_case power_paths

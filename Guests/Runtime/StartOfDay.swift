@@ -33,6 +33,20 @@ public enum StartOfDay {
     }
 
     /// The kernel command line from start_info, as a pointer and length.
+    /// Whether the kernel command line holds `word` as a whole word.
+    public static func commandLineHasWord(_ word: StaticString) -> Bool {
+        let line = commandLine()
+        var start = 0
+        while start < line.length {
+            while start < line.length && line.address[start] == 0x20 { start += 1 }
+            var end = start
+            while end < line.length && line.address[end] != 0x20 { end += 1 }
+            if end > start && Text.equals(line.address + start, length: end - start, word) { return true }
+            start = end
+        }
+        return false
+    }
+
     public static func commandLine() -> (address: UnsafePointer<UInt8>, length: Int) {
         let base = UnsafeRawPointer(startInfo).advanced(by: MemoryLayout<start_info>.offset(of: \.cmd_line)!)
         let bytes = base.assumingMemoryBound(to: UInt8.self)

@@ -34,6 +34,8 @@ func apusTrap(_ raw: UnsafeMutableRawPointer) {
     }
     // A guest pointer that faulted inside the guest-copy routine: the copy stops short.
     if frame.vector == 14 && frame.fromHypervisor, let fixup = GuestEntry.copyFaultFixup(for: frame.rip) {
+        // Apus writing a page log-dirty keeps read-only marks it dirty like a guest write.
+        if frame.errorCode & 3 == 3 && Shadows.writeFault(CPU.cr2) { return }
         frame.rip = fixup
         return
     }

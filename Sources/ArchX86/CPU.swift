@@ -45,6 +45,7 @@ public enum CPU {
         x86_write_cr4(cr4)
     }
     @inline(__always) public static func clearTaskSwitched() { x86_clts() }
+    public static func writeBackAndInvalidateCaches() { x86_wbinvd() }
     @inline(__always) public static func invalidatePage(_ virtualAddress: UInt64) { x86_invlpg(virtualAddress) }
 
     public static func tripleFault() -> Never {

@@ -102,6 +102,7 @@ func booleanField(_ options: BootOptions, _ option: BootOption) -> Bool? {
     case .consoleToRing: return options.consoleToRing
     case .syncConsole: return options.syncConsole
     case .dom0VCPUsPin: return options.dom0VCPUsPin
+    case .apusDom0Shadow: return options.dom0Shadow
     case .lapic: return options.forceLocalAPIC
     case .nolapic: return options.ignoreLocalAPIC
     case .hap: return options.hap
@@ -168,7 +169,7 @@ final class BootOptionsParserTests: XCTestCase {
                                "\(name)=\(word)")
             }
         }
-        XCTAssertEqual(booleans, 14)
+        XCTAssertEqual(booleans, 15)
     }
 
     func testBooleanValuesOutsideXensWordsAreMalformed() {
@@ -334,7 +335,7 @@ final class BootOptionsParserTests: XCTestCase {
             XCTAssertFalse(name.contains("="))
             XCTAssertFalse(name.contains(" "))
         }
-        XCTAssertEqual(Int(BootOption.count), 40)
+        XCTAssertEqual(Int(BootOption.count), 41)
         XCTAssertNil(BootOption(rawValue: BootOption.count))
         XCTAssertNil(withByteText("") { BootOption.named($0) })
         XCTAssertNil(withByteText("console_") { BootOption.named($0) })

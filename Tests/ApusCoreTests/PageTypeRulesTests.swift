@@ -192,8 +192,8 @@ final class PageTypeRulesTests: XCTestCase {
                                                            domain: dom0, table: &table), .invalid, "not its frame")
         XCTAssertEqual(PageTypeRules.checkTableEntryUpdate(0x102, level: 2, index: 1, entry: pte(0x106, present | 0x80),
                                                            domain: dom0, table: &table), .invalid, "superpage")
-        XCTAssertEqual(PageTypeRules.checkTableEntryUpdate(0x102, level: 2, index: 1, entry: pte(0x102, present),
-                                                           domain: dom0, table: &table), .invalid, "itself as an L1")
+        XCTAssertEqual(PageTypeRules.checkTableEntryUpdate(0x102, level: 2, index: 1, entry: pte(0x102, present | writable),
+                                                           domain: dom0, table: &table), .invalid, "itself, writable")
         XCTAssertEqual(PageTypeRules.checkTableEntryUpdate(0x100, level: 4, index: 256, entry: 0,
                                                            domain: dom0, table: &table), .invalid, "Apus's slot")
         XCTAssertEqual(table.levels, before.0)
@@ -277,9 +277,11 @@ final class PageTypeRulesTests: XCTestCase {
                 if level == 1 {
                     expectedMapped[target, default: 0] += 1
                     if entry.isWritable { expectedWritable[target, default: 0] += 1 }
-                } else {
+                } else if target != frame {   // a self-map holds no reference
                     expectedCounts[target, default: 0] += 1
                     XCTAssertEqual(table.level(of: target), level - 1, "child level", file: file, line: line)
+                } else {
+                    XCTAssertFalse(entry.isWritable, "a writable self-map", file: file, line: line)
                 }
             }
         }
@@ -291,5 +293,31 @@ final class PageTypeRulesTests: XCTestCase {
             if table.level(of: frame) != 0 { XCTAssertEqual(expectedWritable[frame] ?? 0, 0, "typed and writable", file: file, line: line) }
             if table.typeCount(of: frame) == 0 { XCTAssertEqual(table.level(of: frame), 0, "typed without references", file: file, line: line) }
         }
+    }
+
+    func testLinearSelfMapsAndDisallowedFlags() {
+        var table = FakeFrameTable()
+        table.setEntry(0x102, 0, pte(0x103, present))
+        table.setEntry(0x102, 3, pte(0x102, present))                 // read-only self-map
+        XCTAssertEqual(PageTypeRules.getType(0x102, level: 2, domain: dom0, table: &table), .ok)
+        XCTAssertEqual(table.counts[0x102], 1, "a self-map takes no reference")
+        XCTAssertEqual(PageTypeRules.checkTableEntryUpdate(0x102, level: 2, index: 4, entry: pte(0x102, present | writable),
+                                                           domain: dom0, table: &table), .invalid, "a writable self-map")
+        XCTAssertEqual(PageTypeRules.checkTableEntryUpdate(0x102, level: 2, index: 4, entry: pte(0x102, present),
+                                                           domain: dom0, table: &table), .ok)
+        for flag: UInt64 in [1 << 3, 1 << 4, 1 << 7, 1 << 8] {
+            XCTAssertEqual(PageTypeRules.checkTableEntryUpdate(0x102, level: 2, index: 5, entry: pte(0x104, present | flag),
+                                                               domain: dom0, table: &table), .invalid, "flag \(flag)")
+        }
+        XCTAssertEqual(table.level(of: 0x104), 0, "refused entries took nothing")
+        XCTAssertEqual(PageTypeRules.checkTableEntryUpdate(0x102, level: 2, index: 5,
+                                                           entry: pte(0x104, present | writable | 1 << 63 | 0xE00),
+                                                           domain: dom0, table: &table), .ok, "NX and available bits")
+        table.setEntry(0x102, 5, pte(0x104, present | writable | 1 << 63 | 0xE00))
+        XCTAssertEqual(table.level(of: 0x104), 1)
+        PageTypeRules.putType(0x102, domain: dom0, table: &table)
+        XCTAssertEqual(table.level(of: 0x102), 0)
+        XCTAssertEqual(table.level(of: 0x104), 0)
+        XCTAssertEqual(table.level(of: 0x103), 0)
     }
 }

@@ -96,6 +96,9 @@ XG_INLINE int64_t HYPERVISOR_xen_version(uint32_t cmd, void *arg) {
 XG_INLINE int64_t HYPERVISOR_sched_op(uint32_t cmd, void *arg) {
     return XG_HYPERCALL(__HYPERVISOR_sched_op, cmd, arg, 0, 0, 0);
 }
+XG_INLINE int64_t HYPERVISOR_domctl(void *domctl) {
+    return XG_HYPERCALL(__HYPERVISOR_domctl, domctl, 0, 0, 0, 0);
+}
 XG_INLINE int64_t HYPERVISOR_memory_op(uint64_t cmd, void *arg) {
     return XG_HYPERCALL(__HYPERVISOR_memory_op, cmd, arg, 0, 0, 0);
 }

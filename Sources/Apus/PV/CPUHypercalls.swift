@@ -15,7 +15,7 @@ enum CPUHypercalls {
             guard let info = GuestMemory.read(trap_info.self, at: args.a0 &+ index &* size) else { return Errno.EFAULT }
             if info.address == 0 { return 0 }
             guard PV.vcpu.pointee.traps.set(vector: info.vector, flags: info.flags, codeSelector: info.cs,
-                                            address: info.address) else { return Errno.EFAULT }
+                                            address: info.address) else { return Errno.EINVAL }
             index += 1
         }
         return Errno.E2BIG

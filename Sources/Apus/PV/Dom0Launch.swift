@@ -71,6 +71,10 @@ enum Dom0Launch {
             if options.dom0VCPUsPin { c.write(" (pinned: vCPU n on CPU n)") }
         }
         ConsoleInput.endOfBoot()
+        if options.dom0Shadow {
+            Shadows.selfServiceAllowed = true
+            guard Shadows.enable() else { panic("No memory for dom0's shadow page tables") }
+        }
         Scheduling.start(options: options, vcpuCount: vcpus, pin: options.dom0VCPUsPin)
         Scheduling.updateRunnable(0)
         // The boot CPU now becomes a scheduler CPU like the others: vCPU 0 runs where the

@@ -30,6 +30,7 @@ enum GuestTraps {
             // code: a fault it takes in kernel mode carries no user bit, as on Xen.
             var address = CPU.cr2
             var code = frame.errorCode
+            if code & 3 == 3 && Shadows.writeFault(address) { return }   // log-dirty: first write to a clean page
             if WritablePageTables.emulate(frame, address: address, errorCode: code) { return }
             var guestAddress: UInt64 = 0
             if let mapped = SegmentDescriptors.ldtFault(at: address, guestAddress: &guestAddress) {
@@ -244,7 +245,7 @@ enum GuestMode {
     static func switchToKernel() {
         guard !PV.vcpu.pointee.inKernelMode else { return }
         PV.vcpu.pointee.inKernelMode = true
-        CPU.writeCR3(PV.vcpu.pointee.kernelTableFrame << 12)
+        Shadows.loadCR3(for: PV.vcpu)
         CPU.writeMSR(MSR.gsBase, PV.vcpu.pointee.gsBaseKernel)
         CPU.writeMSR(MSR.kernelGSBase, PV.vcpu.pointee.gsBaseUser)
     }
@@ -253,8 +254,7 @@ enum GuestMode {
         guard PV.vcpu.pointee.inKernelMode else { return }
         PV.vcpu.pointee.inKernelMode = false
         // Without a user table the kernel's serves both halves (as on Xen before one is set).
-        let table = PV.vcpu.pointee.userTableFrame != 0 ? PV.vcpu.pointee.userTableFrame : PV.vcpu.pointee.kernelTableFrame
-        CPU.writeCR3(table << 12)
+        Shadows.loadCR3(for: PV.vcpu)
         CPU.writeMSR(MSR.gsBase, PV.vcpu.pointee.gsBaseUser)
         CPU.writeMSR(MSR.kernelGSBase, PV.vcpu.pointee.gsBaseKernel)
     }

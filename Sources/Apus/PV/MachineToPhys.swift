@@ -34,6 +34,11 @@ enum MachineToPhys {
         }
     }
 
+    static func get(machineFrame: UInt64) -> UInt64 {
+        guard machineFrame < entries else { return invalidEntry }
+        return DirectMap.pointer(to: tableMachineAddress + machineFrame * 8, as: UInt64.self).pointee
+    }
+
     static func set(machineFrame: UInt64, pseudoPhysicalFrame: UInt64) {
         guard machineFrame < entries else { return }
         DirectMap.pointer(to: tableMachineAddress + machineFrame * 8, as: UInt64.self).pointee = pseudoPhysicalFrame

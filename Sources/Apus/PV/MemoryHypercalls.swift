@@ -242,8 +242,12 @@ enum MemoryHypercalls {
                          ? domain.pageCount : domain.maximumPageCount)
         case XENMEM_memory_map:
             // Xen 4.17 gives a PV dom0 no pseudo-physical map of its own (the version and
-            // memmap guests saw -ENOSYS): it uses the machine map and its nr_pages.
+            // memmap guests saw -ENOSYS): it uses the machine map and its nr_pages. It reads
+            // the argument first (-EFAULT).
+            guard GuestMemory.read(xen_memory_map.self, at: args.a1) != nil else { return Errno.EFAULT }
             return Errno.ENOSYS
+        case XENMEM_machphys_mfn_list:
+            return machphysFrameList(at: args.a1)
         case XENMEM_machine_memory_map:
             return machineMemoryMap(at: args.a1)
         case XENMEM_machphys_mapping:
@@ -258,6 +262,20 @@ enum MemoryHypercalls {
         default:
             return Errno.ENOSYS
         }
+    }
+
+    /// XENMEM_machphys_mfn_list: the machine frames of the M2P table's 2 MiB pages (what a
+    /// guest maps to read the table elsewhere), up to max_extents of them.
+    static func machphysFrameList(at address: UInt64) -> Int64 {
+        guard var request = GuestMemory.read(xen_machphys_mfn_list.self, at: address) else { return Errno.EFAULT }
+        let chunks = (MachineToPhys.entries * 8 + 0x1F_FFFF) >> 21
+        let count = min(UInt64(request.max_extents), chunks)
+        for index in 0..<count {
+            let frame = (MachineToPhys.tableMachineAddress >> 12) + index * 512
+            guard GuestMemory.write(frame, to: request.extent_start.p &+ index &* 8) else { return Errno.EFAULT }
+        }
+        request.nr_extents = UInt32(count)
+        return GuestMemory.write(request, to: address) ? 0 : Errno.EFAULT
     }
 
     /// The host's e820 for dom0: on entry nr_entries is the room; NULL buffer asks for the
@@ -288,16 +306,33 @@ enum MemoryHypercalls {
     }
 
     static func updateVAMapping(_ args: HypercallArguments) -> Int64 {
+        updateVAMapping(args, owner: .caller)
+    }
+
+    /// update_va_mapping_otherdomain(va, pte, flags, domid): the mapped page belongs to
+    /// `domid` (Xen's get_pg_owner rules).
+    static func updateVAMappingOtherDomain(_ args: HypercallArguments) -> Int64 {
+        guard let owner = PageOwner.resolve(UInt16(truncatingIfNeeded: args.a3)) else { return Errno.ESRCH }
+        return updateVAMapping(args, owner: owner)
+    }
+
+    static func updateVAMapping(_ args: HypercallArguments, owner: PageOwner) -> Int64 {
         let virtual = args.a0, entry = args.a1
         guard let flags = UpdateVAFlags.decode(args.a2) else { return Errno.EINVAL }
         guard GuestAddress.isAccessible(virtual, length: 1) else { return Errno.EINVAL }
         guard let slot = PageTypes.l1EntryAddress(for: virtual, root: PV.vcpu.pointee.kernelTableFrame) else {
             return Errno.EINVAL
         }
+        if let refusal = owner.refusal(entry) { return refusal }
         guard let value = PageTypes.acceptedL1(entry) else { return PageTypes.checkL1(entry) }
         let pointer = DirectMap.pointer(to: slot, as: UInt64.self)
         PageTypes.account(old: pointer.pointee, new: value)
         pointer.pointee = value
+        Shadows.guestEntryChanged(slot >> 12, level: 1, index: Int((slot & 0xFFF) >> 3))
+        // A vCPU mask the guest cannot pass is -EFAULT, after the entry was written (Xen).
+        if case .vcpuMask(let pointer) = flags.scope, GuestMemory.read(UInt64.self, at: pointer) == nil {
+            return Errno.EFAULT
+        }
         flush(flags: flags, virtual: virtual)
         return 0
     }
@@ -314,18 +349,19 @@ enum MemoryHypercalls {
 
     static func mmuextOp(_ args: HypercallArguments) -> Int64 {
         let list = args.a0, count = args.a1 & 0x7FFF_FFFF, doneAddress = args.a2
+        guard let owner = PageOwner.resolve(UInt16(truncatingIfNeeded: args.a3)) else { return Errno.ESRCH }
+        guard owner == .caller else { return Errno.EPERM }   // no table operations on I/O or Xen pages
         var earlier: UInt64 = 0
-        if args.a1 & MMUUpdateHypercall.preempted != 0 && doneAddress != 0 {
-            earlier = UInt64(GuestMemory.read(UInt32.self, at: doneAddress) ?? 0)
+        if args.a1 & MMUUpdateHypercall.preempted != 0 {
+            if count == 0 { return Int64(bitPattern: args.a3 & 0xFFFF) }   // Xen 4.17's answer
+            if doneAddress != 0 { earlier = UInt64(GuestMemory.read(UInt32.self, at: doneAddress) ?? 0) }
         }
         var done: UInt64 = 0
         var result: Int64 = 0
         let start = CPU.readTimeStampCounter()
         while done < count {
             if Continuations.due(start: start, done: done) {
-                if doneAddress != 0, !GuestMemory.write(UInt32(truncatingIfNeeded: earlier &+ done), to: doneAddress) {
-                    return Errno.EFAULT
-                }
+                if doneAddress != 0 { _ = GuestMemory.write(UInt32(truncatingIfNeeded: earlier &+ done), to: doneAddress) }
                 PageTypes.flushIfUntyped()
                 Continuations.pending = HypercallArguments((list &+ done &* 24, (count - done) | MMUUpdateHypercall.preempted,
                                                             doneAddress, args.a3, args.a4, args.a5))
@@ -338,8 +374,14 @@ enum MemoryHypercalls {
         }
         done &+= earlier
         PageTypes.flushIfUntyped()
-        if doneAddress != 0, !GuestMemory.write(UInt32(truncatingIfNeeded: done), to: doneAddress) { return Errno.EFAULT }
+        if doneAddress != 0 { _ = GuestMemory.write(UInt32(truncatingIfNeeded: done), to: doneAddress) }   // as Xen: dropped if it cannot
         return result
+    }
+
+    /// A frame the caller may write as ordinary memory (CLEAR_PAGE, COPY_PAGE target).
+    static func writableDataFrame(_ frame: UInt64) -> Bool {
+        PageTypes.isRAM(frame) && PageTypes.isOwnedByCurrent(frame) && PageTypes.level(of: frame) == 0
+            && PageTypes.typeCount(of: frame) == 0 && !GrantTable.holds(frame) && frame != PV.current.sharedInfoFrame
     }
 
     static func perform(_ op: mmuext_op) -> Int64 {
@@ -360,7 +402,8 @@ enum MemoryHypercalls {
             let vcpu = PV.vcpu
             let old = vcpu.pointee.kernelTableFrame
             vcpu.pointee.kernelTableFrame = frame
-            if vcpu.pointee.inKernelMode { CPU.writeCR3(frame << 12) }
+            Shadows.rootChanged(old: old, new: frame)
+            if vcpu.pointee.inKernelMode { Shadows.loadCR3(for: vcpu) }
             if old != 0 { PageTypes.putType(old) }
             return 0
         case .newUserBasePointer(let frame):
@@ -370,24 +413,51 @@ enum MemoryHypercalls {
             let vcpu = PV.vcpu
             let old = vcpu.pointee.userTableFrame
             vcpu.pointee.userTableFrame = frame
-            if !vcpu.pointee.inKernelMode { CPU.writeCR3((frame != 0 ? frame : vcpu.pointee.kernelTableFrame) << 12) }
+            Shadows.rootChanged(old: old, new: frame)
+            if !vcpu.pointee.inKernelMode { Shadows.loadCR3(for: vcpu) }
             if old != 0 { PageTypes.putType(old) }
             return 0
         case .flushTLB:
+            guard vcpuMaskReadable(op) else { return Errno.EINVAL }
             CPU.flushAllTranslations()
             if op.cmd != UInt32(MMUEXT_TLB_FLUSH_LOCAL) { TLBShootdown.flushOtherCPUs() }
             return 0
         case .invalidatePage(let address):
+            guard vcpuMaskReadable(op) else { return Errno.EINVAL }
             CPU.invalidatePage(address)
             if op.cmd != UInt32(MMUEXT_INVLPG_LOCAL) { TLBShootdown.flushOtherCPUs() }
             return 0
         case .setLDT(let base, let entries):
             return SegmentDescriptors.setLDT(base: base, entries: entries)
+        case .clearPage(let frame):
+            guard writableDataFrame(frame) else { return Errno.EINVAL }
+            DirectMap.pointer(to: frame << 12, as: UInt8.self).update(repeating: 0, count: 4096)
+            return 0
+        case .copyPage(let destination, let source):
+            // Any of its own frames may be read (tables too); only ordinary memory written.
+            guard PageTypes.isRAM(source), PageTypes.isOwnedByCurrent(source), writableDataFrame(destination) else {
+                return Errno.EINVAL
+            }
+            DirectMap.pointer(to: destination << 12, as: UInt8.self)
+                .update(from: DirectMap.pointer(to: source << 12, as: UInt8.self), count: 4096)
+            return 0
+        case .flushCache:
+            CPU.writeBackAndInvalidateCaches()
+            return 0
+        case .superpage:
+            return Errno.EOPNOTSUPP
         case .invalid:
             return Errno.EINVAL
         case .unknown:
             return Errno.ENOSYS
         }
+    }
+
+    /// The _MULTI flushes name their vCPUs by a bitmap in guest memory: one Xen cannot
+    /// read makes the op -EINVAL.
+    static func vcpuMaskReadable(_ op: mmuext_op) -> Bool {
+        guard op.cmd == UInt32(MMUEXT_TLB_FLUSH_MULTI) || op.cmd == UInt32(MMUEXT_INVLPG_MULTI) else { return true }
+        return GuestMemory.read(UInt64.self, at: op.arg2.vcpumask) != nil
     }
 
     /// Apus's own L4 entries (its slot of the address space) in a guest's top table, so

@@ -30,8 +30,7 @@ enum VCPUContext {
         PerCPU.cpus[cpu].runningGuest = true
         frame.raw.storeBytes(of: record.pointee.frame, as: x86_trap_frame.self)
         let kernel = record.pointee.inKernelMode
-        let user = record.pointee.userTableFrame != 0 ? record.pointee.userTableFrame : record.pointee.kernelTableFrame
-        CPU.writeCR3((kernel ? record.pointee.kernelTableFrame : user) << 12)
+        Shadows.loadCR3(for: record)
         SegmentDescriptors.loadWindows(cpu: cpu)
         GuestCPUState.loadDataSelectors(record.pointee.dataSelectors)
         CPU.writeMSR(MSR.fsBase, record.pointee.fsBase)

@@ -162,6 +162,8 @@ enum VCPUHypercalls {
         record.pointee.inKernelMode = inKernel
         record.pointee.kernelTableFrame = kernelFrame
         record.pointee.userTableFrame = userFrame
+        Shadows.rootChanged(old: 0, new: kernelFrame)
+        Shadows.rootChanged(old: 0, new: userFrame)
         record.pointee.kernelStackSegment = kernelSS & 3 == 0 ? kernelSS | 3 : kernelSS
         record.pointee.kernelStackPointer = kernelSP
         record.pointee.callbacks.event = eventCallback

@@ -15,7 +15,10 @@ enum WritablePageTables {
     static func emulate(_ frame: TrapFrame, address: UInt64, errorCode: UInt64) -> Bool {
         // Present, write, not an instruction fetch or reserved-bit fault, from the guest kernel.
         guard errorCode & 0b11011 == 0b00011, PV.vcpu.pointee.inKernelMode else { return false }
-        guard let slot = PageTypes.l1EntryAddress(for: address, root: CPU.cr3 >> 12) else { return false }
+        let vcpu = PV.vcpu
+        let root = vcpu.pointee.inKernelMode || vcpu.pointee.userTableFrame == 0
+            ? vcpu.pointee.kernelTableFrame : vcpu.pointee.userTableFrame
+        guard let slot = PageTypes.l1EntryAddress(for: address, root: root) else { return false }
         let mapping = PageTableEntry(raw: DirectMap.pointer(to: slot, as: UInt64.self).pointee)
         guard mapping.isPresent, !mapping.isWritable else { return false }
         let table = mapping.physicalAddress >> 12
@@ -36,6 +39,7 @@ enum WritablePageTables {
             guard let accepted = PageTypes.acceptedL1(effect.newEntry) else { return false }
             PageTypes.account(old: entry.pointee, new: accepted)
             entry.pointee = accepted
+            Shadows.guestEntryChanged(table, level: 1, index: Int((address & 0xFF8) >> 3))
         }
         if let write = effect.register { frame.setRegister(write.index, write.value) }
         frame.rflags = (frame.rflags & ~effect.flagsMask) | (effect.flags & effect.flagsMask)

@@ -50,9 +50,12 @@ public enum BootOption: UInt8 {
     case noapic
     /// Apus's own (not Xen's): runs one crash or power path on purpose, for the boot tests.
     case apusSelfTest
+    /// Apus's own: dom0 runs on shadow page tables and may use shadow_op (log-dirty) on
+    /// itself, which Xen never lets a domain do; for the shadow-paging boot test.
+    case apusDom0Shadow
 
     /// How many options there are; raw values run from 0 to count - 1.
-    public static var count: UInt8 { BootOption.apusSelfTest.rawValue + 1 }
+    public static var count: UInt8 { BootOption.apusDom0Shadow.rawValue + 1 }
 
     /// The option spelled exactly `text`, or nil.
     public static func named(_ text: ByteText) -> BootOption? {
@@ -107,6 +110,7 @@ public enum BootOption: UInt8 {
         case .acpiSkipTimerOverride: return "acpi_skip_timer_override"
         case .noapic: return "noapic"
         case .apusSelfTest: return "apus_selftest"
+        case .apusDom0Shadow: return "apus_dom0_shadow"
         }
     }
 
@@ -114,7 +118,7 @@ public enum BootOption: UInt8 {
     public var isBoolean: Bool {
         switch self {
         case .noreboot, .nosmp, .ignorebiostables, .watchdog, .noirqbalance, .noRealMode, .consoleToRing,
-             .syncConsole, .dom0VCPUsPin, .lapic, .nolapic, .hap, .acpiSkipTimerOverride, .noapic:
+             .syncConsole, .dom0VCPUsPin, .lapic, .nolapic, .hap, .acpiSkipTimerOverride, .noapic, .apusDom0Shadow:
             return true
         default:
             return false
@@ -127,7 +131,7 @@ public enum BootOption: UInt8 {
         case .noreboot, .nosmp, .maxcpus, .badpage, .com1, .com2, .console, .syncConsole, .conswitch,
              .loglvl, .guestLoglvl, .mem, .dom0Mem, .dom0MaxVCPUs, .dom0VCPUsPin, .schedCreditTsliceMs,
              .schedRatelimitUs, .apicVerbosity, .lapic, .nolapic, .acpi, .acpiSkipTimerOverride, .noapic,
-             .dmaBits, .apusSelfTest:
+             .dmaBits, .apusSelfTest, .apusDom0Shadow:
             return .implemented
         case .noRealMode:
             // Apus never runs real-mode code, so the option is honoured by construction.

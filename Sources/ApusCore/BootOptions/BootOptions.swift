@@ -49,6 +49,8 @@ public struct BootOptions: Equatable {
     public var maxCPUs: UInt32? = nil
     public var dom0VCPUs = Dom0VCPULimits()
     public var dom0VCPUsPin = false
+    /// apus_dom0_shadow: dom0 on shadow page tables, shadow_op on itself allowed.
+    public var dom0Shadow = false
     /// `sched=`: what was asked for. Apus always runs `credit` (see BootOptionValueSupport).
     public var scheduler = SchedulerName.credit
     /// `sched_credit_tslice_ms=`, 1...1000.

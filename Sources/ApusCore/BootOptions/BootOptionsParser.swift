@@ -137,6 +137,7 @@ extension BootOptions {
         case .consoleToRing: consoleToRing = flag
         case .syncConsole: syncConsole = flag
         case .dom0VCPUsPin: dom0VCPUsPin = flag
+        case .apusDom0Shadow: dom0Shadow = flag
         case .lapic: forceLocalAPIC = flag
         case .nolapic: ignoreLocalAPIC = flag
         case .hap: hap = flag

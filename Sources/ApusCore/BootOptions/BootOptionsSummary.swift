@@ -84,6 +84,7 @@ extension BootOptions {
         case .dom0Mem: return !dom0Memory.isEmpty
         case .dom0MaxVCPUs: return dom0VCPUs != defaults.dom0VCPUs
         case .dom0VCPUsPin: return dom0VCPUsPin
+        case .apusDom0Shadow: return dom0Shadow
         case .tbufSize: return traceBufferPages != defaults.traceBufferPages
         case .schedCreditTsliceMs: return creditTimesliceMs != defaults.creditTimesliceMs
         case .schedRatelimitUs: return schedulerRateLimitUs != defaults.schedulerRateLimitUs

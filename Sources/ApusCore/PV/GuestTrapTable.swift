@@ -38,10 +38,10 @@ public struct GuestTrapTable {
     }
 
     /// One trap_info record from the guest. Returns false (and changes nothing) for a
-    /// handler in Apus's slot or a non-canonical one; Xen takes the address as given and
-    /// the guest faults when it is used, Apus refuses it up front with -EFAULT.
+    /// non-canonical handler (Xen 4.17: -EINVAL). A handler in the hypervisor's range is
+    /// taken as given, as Xen does: the guest faults when it is used, its own affair.
     public mutating func set(vector: UInt8, flags: UInt8, codeSelector: UInt16, address: UInt64) -> Bool {
-        guard address == 0 || GuestAddress.isGuestCodeOrStack(address) else { return false }
+        guard VirtualAddress.isCanonical(address) else { return false }
         // A ring-0 selector would be meaningless for a ring-3 PV kernel: raise its RPL to 3,
         // as Xen's selector fix-up does.
         let selector = codeSelector & 3 == 0 ? codeSelector | 3 : codeSelector

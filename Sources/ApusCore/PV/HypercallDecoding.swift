@@ -62,15 +62,15 @@ public struct UpdateVAFlags: Equatable {
     public var flush: Flush
     public var scope: Scope
 
-    /// UVMF_FLUSHTYPE_MASK is bits 0-1 (3 is not a flush type: -EINVAL); UVMF_ALL is bit 2;
-    /// otherwise the bits above 2 are a pointer to a vCPU bitmap (0: this vCPU only).
+    /// UVMF_FLUSHTYPE_MASK is bits 0-1 (3 names no flush: Xen 4.17 takes it and flushes
+    /// nothing); UVMF_ALL is bit 2; otherwise the bits above 2 are a pointer to a vCPU
+    /// bitmap (0: this vCPU only).
     public static func decode(_ flags: UInt64) -> UpdateVAFlags? {
         let flush: Flush
         switch flags & 3 {
-        case 0: flush = .none
         case 1: flush = .wholeTLB
         case 2: flush = .onePage
-        default: return nil
+        default: flush = .none
         }
         if flags & 4 != 0 { return UpdateVAFlags(flush: flush, scope: .allVCPUs) }
         let pointer = flags & ~7
@@ -87,6 +87,11 @@ public enum MMUExtRequest: Equatable {
     case flushTLB
     case invalidatePage(address: UInt64)
     case setLDT(base: UInt64, entries: UInt64)
+    case clearPage(frame: UInt64)
+    case copyPage(destination: UInt64, source: UInt64)
+    case flushCache
+    /// MMUEXT_MARK_SUPER/UNMARK_SUPER: gone from Xen 4.17 (-EOPNOTSUPP).
+    case superpage
     /// Fields out of range for the command: -EINVAL.
     case invalid
     /// A command Apus does not know or offer: -ENOSYS.
@@ -105,7 +110,11 @@ public enum MMUExtRequest: Equatable {
             let entries = argument2 & 0xFFFF_FFFF
             guard argument1 & 0xFFF == 0, entries <= maximumLDTEntries else { return .invalid }
             return .setLDT(base: argument1, entries: entries)
+        case 12, 18: return .flushCache
         case 15: return .newUserBasePointer(frame: argument1)
+        case 16: return .clearPage(frame: argument1)
+        case 17: return .copyPage(destination: argument1, source: argument2)
+        case 19, 20: return .superpage
         default: return .unknown
         }
     }

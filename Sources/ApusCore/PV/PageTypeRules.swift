@@ -15,8 +15,10 @@
 //    RAM, never an address beyond the CPU's physical width, never the local APIC Apus
 //    drives; the IOAPIC and HPET registers only read-only (a writable request is stored
 //    without the write bit, as Xen does);
-//  - an L2-L4 entry points at a table of the level below (no superpages are offered);
-//    Apus's own L4 slots (256-271) are not the guest's to fill;
+//  - an L2-L4 entry points at a table of the level below (no superpages are offered), or,
+//    read-only, at its own table (a linear self-map, which Xen 4.17 accepts; it takes no
+//    reference, so a table never keeps itself alive); PWT, PCD, PSE and global are not
+//    allowed there; Apus's own L4 slots (256-271) are not the guest's to fill;
 //  - an L1's writable entries count as writable mappings of their frames from the moment
 //    it becomes an L1 (the guest wrote them directly while the page was ordinary memory),
 //    and stop counting when it stops being one, so no frame can be both.
@@ -155,17 +157,30 @@ public enum PageTypeRules {
         if level == 4 && hypervisorSlots.contains(index) { return .invalid }
         let new = PageTableEntry(raw: entry), old = PageTableEntry(raw: table.entry(frame, index))
         if new.isPresent {
-            guard !new.isLargePage else { return .invalid }
+            guard entry & disallowedTableFlags == 0 else { return .invalid }
             if new.physicalAddress >> UInt64(domain.physicalAddressBits) != 0 { return .invalid }
         }
-        if new.isPresent && old.isPresent && new.physicalAddress == old.physicalAddress { return .ok }
-        if new.isPresent {
-            let verdict = getType(new.physicalAddress >> 12, level: level - 1, domain: domain, table: &table)
-            guard verdict == .ok else { return verdict }
+        if new.isPresent && old.isPresent && new.physicalAddress == old.physicalAddress {
+            // Same target: a self-map must stay read-only.
+            return new.physicalAddress >> 12 == frame && new.isWritable ? .invalid : .ok
         }
-        if old.isPresent { putType(old.physicalAddress >> 12, domain: domain, table: &table) }
+        if new.isPresent {
+            let target = new.physicalAddress >> 12
+            if target == frame {
+                guard !new.isWritable else { return .invalid }   // a linear self-map, read-only
+            } else {
+                let verdict = getType(target, level: level - 1, domain: domain, table: &table)
+                guard verdict == .ok else { return verdict }
+            }
+        }
+        if old.isPresent && old.physicalAddress >> 12 != frame {
+            putType(old.physicalAddress >> 12, domain: domain, table: &table)
+        }
         return .ok
     }
+
+    /// Flags an L2-L4 entry may not carry: PWT, PCD, PSE (no superpages), global.
+    static let disallowedTableFlags: UInt64 = (1 << 3) | (1 << 4) | (1 << 7) | (1 << 8)
 
     /// Validates an L2-L4: the type is taken first, as Xen does, so that nothing below can
     /// map this table writable or use it as a table of another level meanwhile; on a
@@ -175,11 +190,16 @@ public enum PageTypeRules {
         table.setLevel(level, of: frame)
         for index in 0..<512 {
             if level == 4 && hypervisorSlots.contains(index) { continue }
-            let entry = PageTableEntry(raw: table.entry(frame, index))
+            let raw = table.entry(frame, index)
+            let entry = PageTableEntry(raw: raw)
             guard entry.isPresent else { continue }
-            var verdict = PVMemoryVerdict.invalid   // no superpages offered to PV guests
-            if !entry.isLargePage {
-                verdict = getType(entry.physicalAddress >> 12, level: level - 1, domain: domain, table: &table)
+            var verdict = PVMemoryVerdict.invalid   // no superpages, no cache or global bits
+            if raw & disallowedTableFlags == 0 {
+                if entry.physicalAddress >> 12 == frame {
+                    verdict = entry.isWritable ? .invalid : .ok   // a read-only linear self-map
+                } else {
+                    verdict = getType(entry.physicalAddress >> 12, level: level - 1, domain: domain, table: &table)
+                }
             }
             guard verdict == .ok else {
                 releaseChildren(frame, level: level, entries: index, domain: domain, table: &table)
@@ -196,7 +216,7 @@ public enum PageTypeRules {
         for index in 0..<entries {
             if level == 4 && hypervisorSlots.contains(index) { continue }
             let entry = PageTableEntry(raw: table.entry(frame, index))
-            guard entry.isPresent, !entry.isLargePage else { continue }
+            guard entry.isPresent, !entry.isLargePage, entry.physicalAddress >> 12 != frame else { continue }
             putType(entry.physicalAddress >> 12, domain: domain, table: &table)
         }
     }

@@ -47,6 +47,7 @@ X86_INLINE void x86_write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr3" :: 
 X86_INLINE uint64_t x86_read_cr4(void) { uint64_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
 X86_INLINE void x86_write_cr4(uint64_t v) { __asm__ volatile("mov %0, %%cr4" :: "r"(v) : "memory"); }
 X86_INLINE void x86_clts(void) { __asm__ volatile("clts" ::: "memory"); }
+X86_INLINE void x86_wbinvd(void) { __asm__ volatile("wbinvd" ::: "memory"); }
 X86_INLINE void x86_invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" :: "r"(va) : "memory"); }
 
 /* Locked bit operations on memory a guest shares (shared_info's event bitmaps). */

@@ -37,5 +37,6 @@
 #include "physdev_op.h"
 #include "elfnote.h"
 #include "features.h"
+#include "domctl.h"
 
 #endif /* APUS_PUBLIC_H */
