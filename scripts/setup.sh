@@ -27,8 +27,9 @@ as_root() {
 }
 
 # grub-mkrescue needs grub-pc-bin (i386-pc modules), xorriso and mtools; timeout comes from
-# coreutils; readelf (binutils) lets bench-boot.sh measure loaded segments.
-packages=(qemu-system-x86 grub-pc-bin grub-common xorriso mtools binutils python3)
+# coreutils; readelf (binutils) lets bench-boot.sh measure loaded segments; zlib1g-dev gives
+# the fuzz harness (scripts/fuzz.sh) zlib, its reference for the dom0 kernel's gzip decoder.
+packages=(qemu-system-x86 grub-pc-bin grub-common xorriso mtools binutils python3 zlib1g-dev)
 
 installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'

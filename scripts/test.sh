@@ -20,6 +20,8 @@ if ! swift test > build/host-tests.log 2>&1; then
     echo "host tests FAILED (full log: build/host-tests.log)"; exit 1
 fi
 grep -E "Executed [0-9]+ tests" build/host-tests.log | tail -1
+echo "== fuzzing (libFuzzer, 6 s per target; scripts/fuzz.sh runs it longer)"
+scripts/fuzz.sh --seconds 6
 echo "== hypervisor image"
 scripts/build.sh --check
 echo "== boot tests"
