@@ -94,6 +94,18 @@ enum Memory {
         _ = map.reserve(base: start, length: end - start, reason: .firmware)
     }
 
+    /// A firmware-reserved range above 4 GiB holds `frame` (Xen keeps dom0 out of those:
+    /// -EPERM, as for an address no memory answers).
+    static func isReservedHigh(_ frame: UInt64) -> Bool {
+        let address = frame << 12
+        guard address >= 1 << 32 else { return false }
+        var found = false
+        map.forEach { range in
+            if range.type == .reserved && address >= range.base && address < range.end { found = true }
+        }
+        return found
+    }
+
     /// Whether any RAM lies in [start, end): decides cached versus uncached direct mapping.
     static func holdsRAM(_ start: UInt64, _ end: UInt64) -> Bool {
         var found = false

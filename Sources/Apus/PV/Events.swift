@@ -74,8 +74,22 @@ enum Events {
                                      domain: domain, isPrivileged: privileged, vcpuCount: vcpuCount)
     }
 
+    /// EVTCHNOP_init_control (FIFO): Xen 4.17 offers the FIFO ABI, Apus does not yet; it
+    /// checks the request as Xen does (vCPU -ENOENT, control-block offset and frame
+    /// -EINVAL) and answers a valid one -ENOSYS, after which guests use the 2-level ABI.
+    static func fifoInitControl(_ address: UInt64) -> Int64 {
+        guard let control = GuestMemory.read(UInt64.self, at: address),
+              let offset = GuestMemory.read(UInt32.self, at: address &+ 8),
+              let vcpu = GuestMemory.read(UInt32.self, at: address &+ 12) else { return Errno.EFAULT }
+        guard vcpu < UInt32(PV.current.vcpuCount) else { return Errno.ENOENT }
+        guard offset & 7 == 0, offset <= 4096 - 72 else { return Errno.EINVAL }   // 72: the control block
+        guard PageTypes.isRAM(control), PageTypes.isOwnedByCurrent(control) else { return Errno.EINVAL }
+        return Errno.ENOSYS
+    }
+
     static func hypercall(_ args: HypercallArguments) -> Int64 {
         let command = UInt32(truncatingIfNeeded: args.a0)
+        if command == UInt32(EVTCHNOP_init_control) { return fifoInitControl(args.a1) }
         guard let size = EventChannelRequest.argumentSize(command: command) else { return Errno.ENOSYS }
         var buffer = InlineArray<32, UInt8>(repeating: 0)
         return withUnsafeMutableBytes(of: &buffer) { raw -> Int64 in

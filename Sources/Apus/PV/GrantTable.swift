@@ -1,6 +1,6 @@
-// The grant table's start-of-day operations for dom0 (query_size, setup_table,
-// get_version, set_version), with the answers Xen 4.17 gave the granttable test guest.
-// Mapping, copying and transferring grants come with the memory issue.
+// The grant table's operations for dom0: query_size, setup_table, get_version,
+// set_version with the answers Xen 4.17 gave the granttable test guest; mapping,
+// unmapping and copying grants are in GrantMaps.swift.
 //
 // The table frames are Apus-allocated, owned by the domain (it maps them writable to
 // write its entries), outside its p2m (their M2P entries stay invalid). The table only
@@ -16,6 +16,26 @@ enum GrantTable {
     nonisolated(unsafe) static var version: UInt32 = 1
     nonisolated(unsafe) static var frames = InlineArray<64, UInt64>(repeating: 0)
     nonisolated(unsafe) static var frameCount = 0
+    /// Version 2's status frames (one uint16 per grant: reading/writing), the domain's to
+    /// read, never to write (their type 6 keeps writable mappings out).
+    nonisolated(unsafe) static var statusFrames = InlineArray<8, UInt64>(repeating: 0)
+    nonisolated(unsafe) static var statusFrameCount = 0
+    static let statusFrameType = 6
+
+    /// Status frames for `frameCount` table frames of v2 entries (256 per frame, 2 bytes each).
+    static func growStatusFrames() -> Bool {
+        let needed = max(1, (frameCount * 256 * 2 + 4095) / 4096)
+        while statusFrameCount < needed {
+            guard let frame = Memory.allocator.allocate(order: 0) else { return false }
+            DirectMap.pointer(to: frame << 12, as: UInt8.self).update(repeating: 0, count: 4096)
+            Memory.allocator.frameTable[Int(frame)].owner = PV.current.id
+            Memory.allocator.frameTable[Int(frame)].typeInfo = UInt64(statusFrameType)
+            Memory.allocator.frameTable[Int(frame)].countInfo = 0
+            statusFrames[statusFrameCount] = frame
+            statusFrameCount += 1
+        }
+        return true
+    }
 
     static var reportedFrames: UInt32 { UInt32(max(1, frameCount)) }
 
@@ -24,6 +44,7 @@ enum GrantTable {
     /// `frame` is one of the table's frames (they never leave the domain by ballooning).
     static func holds(_ frame: UInt64) -> Bool {
         for index in 0..<frameCount where frames[index] == frame { return true }
+        for index in 0..<statusFrameCount where statusFrames[index] == frame { return true }
         return false
     }
 
@@ -54,10 +75,42 @@ enum GrantTable {
             guard var request = GuestMemory.read(gnttab_set_version.self, at: argument) else { return Errno.EFAULT }
             let asked = request.version
             let accepted = asked == 1 || asked == 2
+            if accepted && asked != version && GrantMaps.anyMapped {
+                // Xen 4.17: not while a grant is mapped, and the version out stays.
+                request.version = version
+                guard GuestMemory.write(request, to: argument) else { return Errno.EFAULT }
+                return Errno.EBUSY
+            }
+            if accepted && asked == 2 && !growStatusFrames() { return Errno.ENOMEM }
             if accepted && asked != version { convert(to: asked) }
             request.version = version
             guard GuestMemory.write(request, to: argument) else { return Errno.EFAULT }
             return accepted ? 0 : Errno.EINVAL
+        case GNTTABOP_map_grant_ref:
+            return GrantMaps.each(argument, count, size: 32, GrantMaps.map)
+        case GNTTABOP_unmap_grant_ref:
+            return GrantMaps.each(argument, count, size: 24, GrantMaps.unmap)
+        case GNTTABOP_unmap_and_replace:
+            return GrantMaps.each(argument, count, size: 24, GrantMaps.unmapAndReplace)
+        case GNTTABOP_copy:
+            return GrantMaps.each(argument, count, size: 40, GrantMaps.copy)
+        case GNTTABOP_cache_flush:
+            return GrantMaps.cacheFlush(argument, count)
+        case GNTTABOP_get_status_frames:
+            guard count == 1 else { return Errno.EINVAL }
+            guard var request = GuestMemory.read(gnttab_get_status_frames.self, at: argument) else { return Errno.EFAULT }
+            if request.dom != PV.current.id && request.dom != PageOwner.domidSelf {
+                request.status = Int16(GNTST_bad_domain)
+            } else if version != 2 || Int(request.nr_frames) > statusFrameCount {
+                request.status = Int16(GNTST_general_error)
+            } else {
+                request.status = Int16(GNTST_okay)
+                for index in 0..<Int(request.nr_frames) where !GuestMemory.write(statusFrames[index],
+                                                                                 to: request.frame_list.p &+ UInt64(index) * 8) {
+                    request.status = Int16(GNTST_bad_virt_addr)
+                }
+            }
+            return GuestMemory.write(request, to: argument) ? 0 : Errno.EFAULT
         default:
             return Errno.ENOSYS
         }

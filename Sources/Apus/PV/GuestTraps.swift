@@ -32,6 +32,7 @@ enum GuestTraps {
             var code = frame.errorCode
             if code & 3 == 3 && Shadows.writeFault(address) { return }   // log-dirty: first write to a clean page
             if WritablePageTables.emulate(frame, address: address, errorCode: code) { return }
+            if WritablePageTables.dropReadOnlyMMIOStore(frame, address: address, errorCode: code) { return }
             var guestAddress: UInt64 = 0
             if let mapped = SegmentDescriptors.ldtFault(at: address, guestAddress: &guestAddress) {
                 if mapped { return }                 // the LDT page is mapped: retry the load

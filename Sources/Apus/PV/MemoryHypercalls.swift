@@ -25,6 +25,7 @@ enum PageTypes {
         if level == 0 && old >= 1 && old <= 4 { untypedSinceFlush = true }
         let kept = level == 0 ? info & ~(pinnedBit | 7) : info & ~7
         Memory.allocator.frameTable[Int(frame)].typeInfo = kept | UInt64(level)
+        if level == 0 && old != 0 && kept >> 32 == 0 { Reservations.freeIfReleased(frame) }
     }
 
     static func typeCount(of frame: UInt64) -> UInt32 {
@@ -36,6 +37,9 @@ enum PageTypes {
         let info = Memory.allocator.frameTable[Int(frame)].typeInfo & 0xFFFF_FFFF
         Memory.allocator.frameTable[Int(frame)].typeInfo = info | UInt64(count) << 32
     }
+
+    /// After an operation that may have let go of a frame's last type reference.
+    static func levelDropped(_ frame: UInt64) { Reservations.freeIfReleased(frame) }
 
     /// A page table became ordinary memory since the last flush.
     nonisolated(unsafe) static var untypedSinceFlush = false
@@ -72,6 +76,7 @@ enum PageTypes {
         let info = Memory.allocator.frameTable[Int(frame)].countInfo
         let count = max(0, Int64(info & 0xFFFF_FFFF) + Int64(delta))
         Memory.allocator.frameTable[Int(frame)].countInfo = (info & ~0xFFFF_FFFF) | UInt64(count)
+        if count == 0 && delta < 0 { Reservations.freeIfReleased(frame) }
     }
 
     /// All present L1 mappings of `frame` (countInfo bits 32-63).
@@ -84,13 +89,26 @@ enum PageTypes {
         let info = Memory.allocator.frameTable[Int(frame)].countInfo
         let count = max(0, Int64(info >> 32) + Int64(delta))
         Memory.allocator.frameTable[Int(frame)].countInfo = (info & 0xFFFF_FFFF) | UInt64(count) << 32
+        if count == 0 && delta < 0 { Reservations.freeIfReleased(frame) }
     }
 
     static func owner(of frame: UInt64) -> UInt16? {
         valid(frame) ? Memory.allocator.frameTable[Int(frame)].owner : nil
     }
 
-    static func isOwnedByCurrent(_ frame: UInt64) -> Bool { owner(of: frame) == PV.current.id }
+    /// Owned and not given back (a frame the domain released is no longer its to use).
+    static func isOwnedByCurrent(_ frame: UInt64) -> Bool { owner(of: frame) == PV.current.id && !isReleased(frame) }
+
+    static let releasedBit: UInt64 = 1 << 4
+
+    static func isReleased(_ frame: UInt64) -> Bool {
+        valid(frame) && Memory.allocator.frameTable[Int(frame)].typeInfo & releasedBit != 0
+    }
+
+    static func setReleased(_ frame: UInt64) {
+        guard valid(frame) else { return }
+        Memory.allocator.frameTable[Int(frame)].typeInfo |= releasedBit
+    }
 
     /// RAM as the firmware reported it, above the first MiB (which Xen treats as I/O).
     /// One bit per frame, built once at boot (RAMBitmap): checked for every page-table
@@ -196,12 +214,17 @@ enum PageTypes {
 
 /// The frame table and the direct map, as ApusCore's page-type rules read them.
 struct FrameTableView: PVFrameTable {
+    /// A frame the domain gave back is nobody's to map or type any more.
     func owner(of frame: UInt64) -> UInt16? {
-        guard let owner = PageTypes.owner(of: frame), owner != FrameInfo.noOwner else { return nil }
+        guard let owner = PageTypes.owner(of: frame), owner != FrameInfo.noOwner, !PageTypes.isReleased(frame) else {
+            return nil
+        }
         return owner
     }
     func isRAM(_ frame: UInt64) -> Bool { PageTypes.isRAM(frame) }
-    func isHypervisorMMIO(_ frame: UInt64) -> Bool { Firmware.isHypervisorMMIO(frame) }
+    func isHypervisorMMIO(_ frame: UInt64) -> Bool {
+        Firmware.isHypervisorMMIO(frame) || (!PageTypes.isRAM(frame) && Memory.isReservedHigh(frame))
+    }
     func isReadOnlyMMIO(_ frame: UInt64) -> Bool { Firmware.isReadOnlyMMIO(frame) }
     mutating func setEntry(_ frame: UInt64, _ index: Int, _ value: UInt64) {
         DirectMap.pointer(to: frame << 12, as: UInt64.self)[index] = value
@@ -233,6 +256,8 @@ enum MemoryHypercalls {
             return Reservations.increase(args, populate: true)
         case XENMEM_decrease_reservation:
             return Reservations.decrease(args)
+        case XENMEM_exchange:
+            return Reservations.exchange(args)
         case XENMEM_maximum_ram_page:
             return Int64(Memory.ramFrameEnd)
         case XENMEM_current_reservation, XENMEM_maximum_reservation:
@@ -349,12 +374,14 @@ enum MemoryHypercalls {
 
     static func mmuextOp(_ args: HypercallArguments) -> Int64 {
         let list = args.a0, count = args.a1 & 0x7FFF_FFFF, doneAddress = args.a2
+        // Xen 4.17 answers a preempted call with nothing left by its foreigndom argument,
+        // before it looks at that domain.
+        if args.a1 & MMUUpdateHypercall.preempted != 0 && count == 0 { return Int64(bitPattern: args.a3 & 0xFFFF) }
         guard let owner = PageOwner.resolve(UInt16(truncatingIfNeeded: args.a3)) else { return Errno.ESRCH }
         guard owner == .caller else { return Errno.EPERM }   // no table operations on I/O or Xen pages
         var earlier: UInt64 = 0
-        if args.a1 & MMUUpdateHypercall.preempted != 0 {
-            if count == 0 { return Int64(bitPattern: args.a3 & 0xFFFF) }   // Xen 4.17's answer
-            if doneAddress != 0 { earlier = UInt64(GuestMemory.read(UInt32.self, at: doneAddress) ?? 0) }
+        if args.a1 & MMUUpdateHypercall.preempted != 0 && doneAddress != 0 {
+            earlier = UInt64(GuestMemory.read(UInt32.self, at: doneAddress) ?? 0)
         }
         var done: UInt64 = 0
         var result: Int64 = 0
@@ -393,7 +420,8 @@ enum MemoryHypercalls {
             PageTypes.setPinned(true, frame)
             return 0
         case .unpin(let frame):
-            guard PageTypes.isOwnedByCurrent(frame), PageTypes.isPinned(frame) else { return Errno.EINVAL }
+            // A table the domain gave back may still be unpinned (that frees it).
+            guard PageTypes.owner(of: frame) == PV.current.id, PageTypes.isPinned(frame) else { return Errno.EINVAL }
             PageTypes.setPinned(false, frame)
             PageTypes.putType(frame)
             return 0

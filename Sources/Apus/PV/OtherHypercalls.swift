@@ -30,15 +30,15 @@ enum MMUUpdateHypercall {
         let list = args.a0, count = args.a1 & 0x7FFF_FFFF, doneAddress = args.a2
         // foreigndom: bits 0-15 the owner of the mapped pages, bits 16-31 (plus one) the
         // owner of the tables, which can only be the caller here.
+        // Xen's continuation mark, honoured whoever set it; with nothing left to do Xen
+        // 4.17 answers with its foreigndom argument, before looking at the domains.
+        if args.a1 & preempted != 0 && count == 0 { return Int64(bitPattern: args.a3 & 0xFFFF) }
         let tableOwner = (args.a3 >> 16) & 0xFFFF
         guard tableOwner == 0 || tableOwner - 1 == UInt64(PV.current.id) else { return Errno.ESRCH }
         guard let owner = PageOwner.resolve(UInt16(truncatingIfNeeded: args.a3)) else { return Errno.ESRCH }
         var earlier: UInt64 = 0
-        if args.a1 & preempted != 0 {
-            // Xen's continuation mark, honoured whoever set it; with nothing left to do Xen
-            // 4.17 answers with its foreigndom argument.
-            if count == 0 { return Int64(bitPattern: args.a3 & 0xFFFF) }
-            if doneAddress != 0 { earlier = UInt64(GuestMemory.read(UInt32.self, at: doneAddress) ?? 0) }
+        if args.a1 & preempted != 0 && doneAddress != 0 {
+            earlier = UInt64(GuestMemory.read(UInt32.self, at: doneAddress) ?? 0)
         }
         var done: UInt64 = 0
         var result: Int64 = 0

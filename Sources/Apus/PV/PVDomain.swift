@@ -68,6 +68,13 @@ struct PVVCPU {
     var fpuArea: UInt64 = 0
     var fpuInitialised = false
 
+    /// Guest address of the vcpu_runstate_info Apus keeps current (0: none registered).
+    var runstateArea: UInt64 = 0
+    /// When the vCPU entered its current runstate, and the time spent in each (ns).
+    var runstateEntry: UInt64 = 0
+    var runstateTimes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    var runstate: Int32 = 3
+
     /// Registers while the vCPU is not running (the CPU's trap frame holds them while it is).
     var frame = x86_trap_frame()
 

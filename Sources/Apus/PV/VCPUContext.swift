@@ -3,6 +3,7 @@
 // bases, page tables by mode, CR0.TS, and its GDT frames and LDT in the CPU's windows.
 // Both run with the hypervisor lock held and interrupts off.
 import ApusCore
+import ApusPublic
 import ArchX86
 import X86Shim
 
@@ -22,6 +23,12 @@ enum VCPUContext {
         GuestCPUState.saveFPU(record.pointee.fpuArea)
         record.pointee.fpuInitialised = true
         PerCPU.cpus[cpu].runningGuest = false
+        if record.pointee.runstateArea != 0 {
+            let waiting: Bool
+            if case .none = record.pointee.wait { waiting = false } else { waiting = true }
+            RunstateArea.enter(v, state: waiting ? RUNSTATE_blocked : (record.pointee.isAwake ? RUNSTATE_runnable : RUNSTATE_offline))
+            RunstateArea.update(v)
+        }
     }
 
     static func load(_ v: Int, into frame: TrapFrame, cpu: Int) {
@@ -42,5 +49,9 @@ enum VCPUContext {
             GuestCPUState.resetFPU()
         }
         if record.pointee.fpuTaskSwitched { CPU.writeCR0(CPU.cr0 | (1 << 3)) }
+        if record.pointee.runstateArea != 0 {
+            RunstateArea.enter(v, state: RUNSTATE_running)
+            RunstateArea.update(v)
+        }
     }
 }

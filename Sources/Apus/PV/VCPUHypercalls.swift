@@ -65,9 +65,17 @@ enum VCPUHypercalls {
             return GuestTimers.stopSingleShot(v)
         case VCPUOP_set_periodic_timer: return GuestTimers.setPeriodic(v, args.a2)
         case VCPUOP_stop_periodic_timer: return GuestTimers.stopPeriodic(v)
+        case VCPUOP_register_runstate_memory_area:
+            guard let area = GuestMemory.read(vcpu_register_runstate_memory_area.self, at: args.a2) else {
+                return Errno.EFAULT
+            }
+            guard area.addr == 0 || GuestAddress.isAccessible(area.addr, length: 48) else { return Errno.EFAULT }
+            record.pointee.runstateArea = area.addr
+            if isCaller { RunstateArea.update(v) }
+            return 0
         case VCPUOP_register_vcpu_info:
             guard let request = GuestMemory.read(vcpu_register_vcpu_info.self, at: args.a2) else { return Errno.EFAULT }
-            guard UInt64(request.offset) + 64 <= 4096 else { return Errno.EINVAL }
+            guard UInt64(request.offset) + 64 <= 4096 else { return Errno.result(XEN_ENXIO) }   // Xen 4.17's answer
             guard PageTypes.isOwnedByCurrent(request.mfn) else { return Errno.EINVAL }
             let newAddress = request.mfn << 12 + UInt64(request.offset)
             let old = DirectMap.pointer(to: record.pointee.vcpuInfoMachineAddress, as: UInt8.self)

@@ -56,4 +56,30 @@ enum WritablePageTables {
             return GuestMemory.read(raw.baseAddress!, from: rip, count: count) ? count : 0
         }
     }
+
+    /// A store by the privileged domain to device registers Xen lets it only read (IOAPIC,
+    /// HPET: mapped read-only even when asked writable) is dropped without a fault and the
+    /// guest resumes after it, as Xen 4.17 does.
+    static func dropReadOnlyMMIOStore(_ frame: TrapFrame, address: UInt64, errorCode: UInt64) -> Bool {
+        guard errorCode & 0b11011 == 0b00011, PV.current.isPrivileged else { return false }
+        let vcpu = PV.vcpu
+        let root = vcpu.pointee.inKernelMode || vcpu.pointee.userTableFrame == 0
+            ? vcpu.pointee.kernelTableFrame : vcpu.pointee.userTableFrame
+        guard let slot = PageTypes.l1EntryAddress(for: address, root: root) else { return false }
+        let mapping = PageTableEntry(raw: DirectMap.pointer(to: slot, as: UInt64.self).pointee)
+        guard mapping.isPresent, !mapping.isWritable, Firmware.isReadOnlyMMIO(mapping.physicalAddress >> 12) else {
+            return false
+        }
+        var instruction = InlineArray<16, UInt8>(repeating: 0)
+        let available = fetch(&instruction, at: frame.rip)
+        guard available > 0 else { return false }
+        // The decoder knows the store's length; the value it would write goes nowhere.
+        let decoded = withUnsafeBytes(of: &instruction) { raw in
+            PTEWriteDecoder.decode(UnsafeRawBufferPointer(rebasing: raw[0..<available]), address: address, entry: 0,
+                                   register: { frame.register($0) })
+        }
+        guard let effect = decoded else { return false }
+        frame.rip = frame.rip &+ UInt64(effect.length)
+        return true
+    }
 }
