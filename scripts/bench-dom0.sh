@@ -82,7 +82,7 @@ smp_pending=""
 [[ ! -f Guests/smp/APUS-PENDING ]] || smp_pending=$(head -1 Guests/smp/APUS-PENDING)
 
 METRICS=(null-hypercall enosys-hypercall multicall-8 mmu-update-va mmu-update-1 mmu-update-512 pin-unpin-l4-tree
-         trap-bounce loop-overhead rdtsc-delta entry-tsc)
+         grant-map-unmap trap-bounce loop-overhead rdtsc-delta entry-tsc)
 SMP_METRICS=(smp-send-local-masked smp-send-remote-masked smp-yield smp-block-wake-roundtrip)
 declare -A label=(
     [null-hypercall]="null hypercall (xen_version)"
@@ -92,6 +92,7 @@ declare -A label=(
     [mmu-update-1]="mmu_update, 1 L1 entry"
     [mmu-update-512]="mmu_update, batch of 512 entries"
     [pin-unpin-l4-tree]="pin + unpin of an L4 tree (4 tables)"
+    [grant-map-unmap]="grant map + unmap (own grant)"
     [trap-bounce]="#UD bounce + iret"
     [loop-overhead]="loop overhead (subtracted)"
     [rdtsc-delta]="rdtsc;mov;rdtsc (2: native)"

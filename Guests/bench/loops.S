@@ -13,6 +13,7 @@
 #include <ApusPublic/hypercalls.h>
 #include <ApusPublic/xen_version.h>
 #include <ApusPublic/mmu.h>
+#include <ApusPublic/grant_table.h>
 #include "loops.h"
 
 #define STUB(nr) (hypercall_page + (nr) * HYPERCALL_STUB_BYTES)
@@ -25,6 +26,7 @@
 #define KIND_MMU1      5
 #define KIND_MMU512    6
 #define KIND_MMUEXT2   7
+#define KIND_GNTMAP    8
 #define DOMID_SELF_VALUE 0x7FF0
 
 /* TIMED_LOOP name, kind, op: op 1 the measured loop, 0 its empty twin. */
@@ -93,6 +95,22 @@
     call STUB(__HYPERVISOR_mmu_update)
     .endif
     xchgq %r14, %r15
+    .elseif \kind == KIND_GNTMAP
+    movl $GNTTABOP_map_grant_ref, %edi
+    movq %rbp, %rsi
+    movl $1, %edx
+    .if \op
+    call STUB(__HYPERVISOR_grant_table_op)
+    .endif
+    orq %rax, %rbx
+    movl 20(%rbp), %eax                 /* the handle the map returned (Xen does not reuse 0 at once) */
+    movl %eax, 16(%r14)
+    movl $GNTTABOP_unmap_grant_ref, %edi
+    movq %r14, %rsi
+    movl $1, %edx
+    .if \op
+    call STUB(__HYPERVISOR_grant_table_op)
+    .endif
     .elseif \kind == KIND_MMUEXT2
     movq %rbp, %rdi
     movl $2, %esi
@@ -136,6 +154,8 @@
     TIMED_LOOP bench_mmu512_empty, KIND_MMU512, 0
     TIMED_LOOP bench_mmuext2, KIND_MMUEXT2, 1
     TIMED_LOOP bench_mmuext2_empty, KIND_MMUEXT2, 0
+    TIMED_LOOP bench_gntmap, KIND_GNTMAP, 1
+    TIMED_LOOP bench_gntmap_empty, KIND_GNTMAP, 0
 
     .globl bench_rdtsc_pair
     .type bench_rdtsc_pair, @function

@@ -25,6 +25,8 @@
 //                     (per batch, not per entry)
 //   pin-unpin-l4-tree one mmuext_op of two ops: pin a private L4 -> L3 -> L2 -> L1 tree as
 //                     an L4 (validating the whole tree) and unpin it (devalidating it)
+//   grant-map-unmap   map one of its own grants (dom0 grants a pool page to itself) over a
+//                     pool page's address, then unmap it: two grant_table_op calls
 // Output, for scripts (values in instructions, one decimal):
 //   APUS-BENCH <metric> <per operation>
 //   APUS-BENCH-RAW <metric> round <r> iterations <n> loop-tsc <t> empty-tsc <e>
@@ -145,6 +147,42 @@ private func measureMMU(_ report: inout TestReport, frameA: UInt64, frameB: UInt
     measure("pin-unpin-l4-tree", bench_mmuext2, bench_mmuext2_empty, UInt64(UInt(bitPattern: ops)), results: &results)
     report.expect("pin-unpin-l4-tree: every call returned 0", hex: results, equals: 0)
     report.expect("unpin the private L1", pin(MMUEXT_UNPIN_TABLE, l1Frame), equals: 0)
+    measureGrantMaps(&report, grantedFrame: frameA)
+}
+
+/// grant-map-unmap: dom0 grants frame A to itself (entry 10) and maps it over a pool page.
+private func measureGrantMaps(_ report: inout TestReport, grantedFrame: UInt64) {
+    var results: UInt64 = 0
+    guard let tableWindow = Pages.allocate(), let host = Pages.allocate() else {
+        report.check("pages for the grant benchmark", false)
+        return
+    }
+    var setup = gnttab_setup_table()
+    var tableFrame: UInt64 = 0
+    setup.dom = UInt16(DOMID_SELF)
+    setup.nr_frames = 1
+    withUnsafeMutablePointer(to: &tableFrame) { setup.frame_list.p = UInt64(UInt(bitPattern: $0)) }
+    guard report.expect("setup_table", HYPERVISOR_grant_table_op(UInt32(GNTTABOP_setup_table), &setup, 1), equals: 0),
+          report.expect("map the table frame", Pages.map(tableWindow, machineFrame: tableFrame, flags: Pages.pteWritable),
+                        equals: 0) else { return }
+    // v1 entry 10: flags permit_access, domid 0, frame.
+    xg_write64(tableWindow + 10 * 8, 1 | UInt64(grantedFrame & 0xFFFF_FFFF) << 32)
+    let ops = (Scratch.raw + 4096 + 2560).bindMemory(to: UInt8.self, capacity: 64)
+    let map = UnsafeMutableRawPointer(ops).bindMemory(to: gnttab_map_grant_ref.self, capacity: 1)
+    map.pointee = gnttab_map_grant_ref()
+    map.pointee.host_addr = host
+    map.pointee.flags = UInt32(GNTMAP_host_map)
+    map.pointee.ref = 10
+    map.pointee.dom = 0
+    let unmap = UnsafeMutableRawPointer(ops + 32).bindMemory(to: gnttab_unmap_grant_ref.self, capacity: 1)
+    unmap.pointee = gnttab_unmap_grant_ref()
+    unmap.pointee.host_addr = host
+    unmap.pointee.handle = 0   // the loop copies each map's handle here
+    measure("grant-map-unmap", bench_gntmap, bench_gntmap_empty, UInt64(UInt(bitPattern: map)),
+            UInt64(UInt(bitPattern: unmap)), results: &results)
+    report.expect("grant-map-unmap: every call returned 0", hex: results, equals: 0)
+    report.expect("  last map status", Int64(map.pointee.status), equals: 0)
+    report.expect("  last unmap status", Int64(unmap.pointee.status), equals: 0)
 }
 
 @c(guest_main)

@@ -17,6 +17,7 @@
  *   bench_mmu1       mmu_update(req, 1, NULL, DOMID_SELF), req alternating b, c
  *   bench_mmu512     mmu_update(req, 512, NULL, DOMID_SELF), req alternating b, c
  *   bench_mmuext2    mmuext_op(a, 2, NULL, DOMID_SELF) (a pin and an unpin)
+ *   bench_gntmap     grant_table_op(map_grant_ref, a, 1) then (unmap_grant_ref, b, 1)
  */
 #ifndef BENCH_LOOPS_H
 #define BENCH_LOOPS_H
@@ -43,6 +44,8 @@ uint64_t bench_mmu512(uint64_t n, uint64_t a, uint64_t b, uint64_t c);
 uint64_t bench_mmu512_empty(uint64_t n, uint64_t a, uint64_t b, uint64_t c);
 uint64_t bench_mmuext2(uint64_t n, uint64_t a, uint64_t b, uint64_t c);
 uint64_t bench_mmuext2_empty(uint64_t n, uint64_t a, uint64_t b, uint64_t c);
+uint64_t bench_gntmap(uint64_t n, uint64_t a, uint64_t b, uint64_t c);
+uint64_t bench_gntmap_empty(uint64_t n, uint64_t a, uint64_t b, uint64_t c);
 
 /* rdtsc, mov, rdtsc: 2 under -icount shift=0 when rdtsc runs natively (not trapped). */
 uint64_t bench_rdtsc_pair(void);
