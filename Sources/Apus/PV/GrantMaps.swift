@@ -110,7 +110,10 @@ enum GrantMaps {
             guard e.flags.pointee & 3 == permitAccess, e.domid == PV.current.id else { return Int16(GNTST_general_error) }
             guard readOnly || e.flags.pointee & readOnlyGrant == 0 else { return Int16(GNTST_general_error) }
             frame = e.frame
-            guard PageTypes.isRAM(frame), PageTypes.isOwnedByCurrent(frame) else { return Int16(GNTST_bad_page) }
+            guard PageTypes.isRAM(frame), PageTypes.isOwnedByCurrent(frame) else {
+                GuestWarnings.notOwned(frame)
+                return Int16(GNTST_bad_page)
+            }
         }
         // A table is never writable, even through a grant.
         guard readOnly || PageTypes.level(of: frame) == 0 else { return Int16(GNTST_general_error) }

@@ -135,7 +135,12 @@ enum PageTypes {
 
     /// Xen's answer for putting `entry` in one of the domain's L1 tables: 0 or a negative errno.
     static func checkL1(_ entry: UInt64) -> Int64 {
-        errno(PageTypeRules.checkL1(entry, domain: identity, table: FrameTableView()))
+        let verdict = PageTypeRules.checkL1(entry, domain: identity, table: FrameTableView())
+        let pte = PageTableEntry(raw: entry)
+        if verdict == .busy, isRAM(pte.physicalAddress >> 12), !isOwnedByCurrent(pte.physicalAddress >> 12) {
+            GuestWarnings.notOwned(pte.physicalAddress >> 12)
+        }
+        return errno(verdict)
     }
 
     /// Xen's mark of a guest-kernel-only page (bit 52, which the MMU ignores).
@@ -169,6 +174,7 @@ enum PageTypes {
         }
         let verdict = PageTypeRules.getType(frame, level: level, domain: identity, table: &view)
         if verdict == .ok && level == 4 { MemoryHypercalls.installHypervisorSlots(l4: frame) }
+        if verdict != .ok && !isOwnedByCurrent(frame) { GuestWarnings.notOwned(frame) }
         return errno(verdict)
     }
 

@@ -45,7 +45,10 @@ enum Reservations {
         let list = request.extent_start.p
         var index = startExtent
         while index < request.nr_extents {
-            guard PV.current.pageCount &+ pages <= PV.current.maximumPageCount else { break }
+            guard PV.current.pageCount &+ pages <= PV.current.maximumPageCount else {
+                GuestWarnings.overAllocation(wanted: PV.current.pageCount &+ pages, maximum: PV.current.maximumPageCount)
+                break
+            }
             var firstPFN: UInt64 = 0
             if populate {
                 guard let pfn = GuestMemory.read(UInt64.self, at: list &+ index &* 8) else { break }
