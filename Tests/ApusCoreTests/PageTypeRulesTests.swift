@@ -108,7 +108,7 @@ final class PageTypeRulesTests: XCTestCase {
         XCTAssertEqual(table.writableMappings(of: 0x111), 1)
         XCTAssertEqual(PageTypeRules.validate(0x111, level: 1, domain: dom0, table: &table), .invalid,
                        "a frame an L1 maps writable cannot become a table")
-        PageTypeRules.untypeL1(0x110, domain: dom0, table: &table)
+        PageTypeRules.putType(0x110, domain: dom0, table: &table)   // its only reference
         XCTAssertEqual(table.writableMappings(of: 0x111), 0)
         XCTAssertEqual(PageTypeRules.validate(0x111, level: 1, domain: dom0, table: &table), .ok)
     }

@@ -254,15 +254,6 @@ public enum PageTypeRules {
         return .ok
     }
 
-    /// An L1 stops being one whatever its count (the older interface): its writable
-    /// entries no longer count.
-    public static func untypeL1<Table: PVFrameTable>(_ frame: UInt64, domain: PVDomainIdentity, table: inout Table) {
-        guard table.level(of: frame) == 1 else { return }
-        releaseWritable(frame, entries: 512, domain: domain, table: &table)
-        table.setTypeCount(0, of: frame)
-        table.setLevel(0, of: frame)
-    }
-
     static func releaseWritable<Table: PVFrameTable>(_ frame: UInt64, entries: Int, domain: PVDomainIdentity,
                                                      table: inout Table) {
         for index in 0..<entries {

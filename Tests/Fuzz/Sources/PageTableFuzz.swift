@@ -141,7 +141,9 @@ enum PageTableFuzz {
             PageTypeRules.checkTableEntryUpdate(frame, level: level, index: index, entry: entry, domain: domain, table: &table)
         }
         static func untypeL1(_ frame: UInt64, _ domain: PVDomainIdentity, _ table: inout FuzzFrameTable) {
-            PageTypeRules.untypeL1(frame, domain: domain, table: &table)
+            // untypeL1 is gone (the harness found it could untype an L1 a live L2 still
+            // used); dropping the reference is what it did for a pin-held L1.
+            PageTypeRules.putType(frame, domain: domain, table: &table)
         }
         /// mmu_update / update_va_mapping of an L1 entry, as MemoryHypercalls does it: check,
         /// store (without the write bit where only reading is allowed), account the old and
@@ -359,7 +361,7 @@ enum PageTableFuzz {
             let pinned = world.pins.filter { $0.frame == frame }.count
             guard untypeAny || UInt32(pinned) == table.typeCount(of: frame) else { return ("L1 held by a table", false) }
             world.pins.removeAll { $0.frame == frame }
-            Rules.untypeL1(frame, domain, &world.table)
+            for _ in 0..<max(pinned, 1) { Rules.untypeL1(frame, domain, &world.table) }   // one putType per pin
             return ("untypeL1 of \(hex(frame))", false)
         case 9:
             // A frame leaves the domain when nothing holds it (Reservations.mayLeave).
