@@ -191,15 +191,32 @@ enum PageTypes {
     }
 
     /// Bookkeeping when an L1 entry changes from `old` to `new`.
+    /// On every L1 write, so it touches each frame's FrameInfo once: both counts of
+    /// countInfo in one read-modify-write (all mappings in bits 32-63, writable ones in
+    /// bits 0-31), and a given-back frame freed when that was its last mapping.
     static func account(old: UInt64, new: UInt64) {
         let before = PageTableEntry(raw: old), after = PageTableEntry(raw: new)
+        let table = Memory.allocator.frameTable
         if before.isPresent {
-            adjustMappings(of: before.physicalAddress >> 12, by: -1)
-            if before.isWritable { adjustWritableMappings(of: before.physicalAddress >> 12, by: -1) }
+            let frame = before.physicalAddress >> 12
+            if frame < UInt64(table.count) {
+                let info = table.baseAddress.unsafelyUnwrapped + Int(frame)
+                var counts = info.pointee.countInfo
+                if counts >> 32 > 0 { counts -= 1 << 32 }
+                if before.isWritable && counts & 0xFFFF_FFFF > 0 {
+                    counts -= 1
+                    writableDroppedSinceFlush = true
+                }
+                info.pointee.countInfo = counts
+                if info.pointee.typeInfo & releasedBit != 0 { Reservations.freeIfReleased(frame) }
+            }
         }
         if after.isPresent {
-            adjustMappings(of: after.physicalAddress >> 12, by: 1)
-            if after.isWritable { adjustWritableMappings(of: after.physicalAddress >> 12, by: 1) }
+            let frame = after.physicalAddress >> 12
+            if frame < UInt64(table.count) {
+                let info = table.baseAddress.unsafelyUnwrapped + Int(frame)
+                info.pointee.countInfo &+= (1 << 32) | (after.isWritable ? 1 : 0)
+            }
         }
     }
 
