@@ -150,20 +150,32 @@ apus_enter_guest:
 /*
  * Guest memory access. size_t apus_copy_guest(void *to, const void *from, size_t n)
  * copies with the guest's page tables in force and returns how many bytes were NOT
- * copied: a fault on a guest address inside [copy_start, copy_end) is turned by the
- * page-fault handler into a jump to copy_fault (see Traps.swift), never into a panic.
+ * copied: eight bytes at a time, then the rest. A fault on a guest address at one of the
+ * two string moves is turned by the page-fault handler (Traps.swift) into a jump to the
+ * matching fault label, never into a panic: after the quadword move n - 8 * done - tail
+ * bytes remain (rcx quadwords plus the tail in rdx), after the byte move rcx. (Eight at a
+ * time also keeps the count honest under QEMU's -icount, where every iteration of a
+ * string move counts as one instruction.)
  * Callers check first that the guest range lies outside Apus's slot.
  */
-    .globl apus_copy_guest, apus_copy_guest_start, apus_copy_guest_end, apus_copy_guest_fault
+    .globl apus_copy_guest, apus_copy_guest_quads, apus_copy_guest_bytes
+    .globl apus_copy_guest_quads_fault, apus_copy_guest_bytes_fault
 apus_copy_guest:
     mov     %rdx, %rcx
-apus_copy_guest_start:
+    shr     $3, %rcx
+    and     $7, %edx
+apus_copy_guest_quads:
+    rep movsq
+    mov     %rdx, %rcx
+apus_copy_guest_bytes:
     rep movsb
-apus_copy_guest_end:
     xor     %eax, %eax
     ret
-apus_copy_guest_fault:
-    mov     %rcx, %rax                  /* rep movsb leaves the remaining count in rcx */
+apus_copy_guest_quads_fault:
+    lea     (%rdx,%rcx,8), %rax
+    ret
+apus_copy_guest_bytes_fault:
+    mov     %rcx, %rax
     ret
 
     .data

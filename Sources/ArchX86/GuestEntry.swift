@@ -51,7 +51,9 @@ public enum GuestEntry {
 
     /// If a page fault hit inside the guest-copy routine, where to resume instead.
     public static func copyFaultFixup(for rip: UInt64) -> UInt64? {
-        rip >= x86_copy_guest_start() && rip < x86_copy_guest_end() ? x86_copy_guest_fault() : nil
+        if rip == x86_copy_guest_quads() { return x86_copy_guest_quads_fault() }
+        if rip == x86_copy_guest_bytes() { return x86_copy_guest_bytes_fault() }
+        return nil
     }
 }
 

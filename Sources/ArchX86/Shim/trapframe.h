@@ -23,13 +23,14 @@ extern char apus_syscall_stubs;
 extern uint64_t apus_guest_entry_stack_top;
 void apus_enter_guest(const struct x86_trap_frame *frame) __attribute__((noreturn));
 uint64_t apus_copy_guest(void *to, const void *from, uint64_t count);
-extern char apus_copy_guest_start, apus_copy_guest_end, apus_copy_guest_fault;
+extern char apus_copy_guest_quads, apus_copy_guest_bytes, apus_copy_guest_quads_fault, apus_copy_guest_bytes_fault;
 /* CPU n's syscall stubs: 64-bit at stubs + 64n, compatibility mode at + 32. */
 X86_INLINE uint64_t x86_syscall_entry(unsigned cpu) { return (uint64_t)(uintptr_t)&apus_syscall_stubs + 64 * cpu; }
 X86_INLINE uint64_t x86_syscall32_entry(unsigned cpu) { return (uint64_t)(uintptr_t)&apus_syscall_stubs + 64 * cpu + 32; }
-X86_INLINE uint64_t x86_copy_guest_start(void) { return (uint64_t)(uintptr_t)&apus_copy_guest_start; }
-X86_INLINE uint64_t x86_copy_guest_end(void) { return (uint64_t)(uintptr_t)&apus_copy_guest_end; }
-X86_INLINE uint64_t x86_copy_guest_fault(void) { return (uint64_t)(uintptr_t)&apus_copy_guest_fault; }
+X86_INLINE uint64_t x86_copy_guest_quads(void) { return (uint64_t)(uintptr_t)&apus_copy_guest_quads; }
+X86_INLINE uint64_t x86_copy_guest_bytes(void) { return (uint64_t)(uintptr_t)&apus_copy_guest_bytes; }
+X86_INLINE uint64_t x86_copy_guest_quads_fault(void) { return (uint64_t)(uintptr_t)&apus_copy_guest_quads_fault; }
+X86_INLINE uint64_t x86_copy_guest_bytes_fault(void) { return (uint64_t)(uintptr_t)&apus_copy_guest_bytes_fault; }
 X86_INLINE void x86_set_guest_entry_stack(unsigned cpu, uint64_t top) { (&apus_guest_entry_stack_top)[cpu] = top; }
 /* Starting an application processor (boot/ap.S). */
 extern char apus_ap_trampoline, apus_ap_trampoline_end;
