@@ -1,7 +1,9 @@
 // Physical memory for the firmware targets: a few regions at fuzzer-chosen addresses, the
-// rest unreadable. Every range a parser asks for is handed out as a fresh exact-size copy
-// that stays alive until `release`, so AddressSanitizer flags a parser that reads one byte
-// past any window it was given (PhysicalMemoryReader's contract), not just past a region.
+// rest unreadable. Regions never overlap (one that would is dropped), so every address has
+// one value however it is read, and a read may span adjacent regions, as in real memory.
+// Every range a parser asks for is handed out as a fresh exact-size copy that stays alive
+// until `release`, so AddressSanitizer flags a parser that reads one byte past any window it
+// was given (PhysicalMemoryReader's contract), not just past a region.
 
 final class FuzzPhysicalMemory: PhysicalMemoryReader {
     struct Region {
@@ -18,9 +20,11 @@ final class FuzzPhysicalMemory: PhysicalMemoryReader {
 
     func add(base: UInt64, bytes: [UInt8]) {
         // Regions must not wrap the address space: parsers rely on the reader for that.
-        let (_, wraps) = base.addingReportingOverflow(UInt64(bytes.count))
-        guard !wraps else { return }
+        let (end, wraps) = base.addingReportingOverflow(UInt64(bytes.count))
+        guard !wraps, !bytes.isEmpty else { return }
+        guard !regions.contains(where: { base < $0.base + UInt64($0.bytes.count) && $0.base < end }) else { return }
         regions.append(Region(base: base, bytes: bytes))
+        regions.sort { $0.base < $1.base }
     }
 
     /// Regions described by the input: a base (one of `bases` plus an offset, or any
@@ -46,17 +50,32 @@ final class FuzzPhysicalMemory: PhysicalMemoryReader {
     func bytes(at physicalAddress: UInt64, count: Int) -> UnsafeRawBufferPointer? {
         requests += 1
         guard count >= 0 else { return nil }
-        for region in regions where physicalAddress >= region.base {
-            let offset = physicalAddress - region.base
-            guard offset <= UInt64(region.bytes.count), UInt64(count) <= UInt64(region.bytes.count) - offset else { continue }
-            let copy = ExactBuffer(count: count)
-            region.bytes.withUnsafeBytes { source in
-                if count > 0 { copy.pointer.copyMemory(from: source.baseAddress! + Int(offset), byteCount: count) }
-            }
-            handedOut.append(copy)
-            return copy.raw
+        let (end, wraps) = physicalAddress.addingReportingOverflow(UInt64(count))
+        guard !wraps else { return nil }
+        // The regions (sorted, disjoint) that cover [physicalAddress, end) without a gap.
+        var first = -1, last = -1
+        var next = physicalAddress   // first byte not covered yet
+        for (index, region) in regions.enumerated() where next < end {
+            let regionEnd = region.base + UInt64(region.bytes.count)
+            guard regionEnd > next else { continue }
+            guard region.base <= next else { return nil }      // a gap
+            if first < 0 { first = index }
+            last = index
+            next = min(regionEnd, end)
         }
-        return nil
+        guard next == end else { return nil }
+        let copy = ExactBuffer(count: count)
+        if first >= 0 {
+            for region in regions[first...last] {
+                let from = max(region.base, physicalAddress), to = min(region.base + UInt64(region.bytes.count), end)
+                region.bytes.withUnsafeBytes { source in
+                    (copy.pointer + Int(from - physicalAddress)).copyMemory(from: source.baseAddress! + Int(from - region.base),
+                                                                          byteCount: Int(to - from))
+                }
+            }
+        }
+        handedOut.append(copy)
+        return copy.raw
     }
 
     /// Whether `text` is inside a buffer this reader handed out (and has not released).

@@ -13,7 +13,7 @@
 // segment's bytes at paddr - pstart and zeroes the rest.
 
 enum KernelImageFuzz {
-    static let unpackLimit = 8 << 20
+    static let unpackLimit = 1 << 20
     static let loadLimit: UInt64 = 1 << 20
 
     static func run(_ input: inout FuzzInput) {

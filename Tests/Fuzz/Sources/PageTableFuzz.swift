@@ -86,7 +86,17 @@ struct FuzzFrameTable: PVFrameTable {
         guard let r = ramIndex(frame), index >= 0 && index < 512 else {
             violation("rules wrote entry \(index) of frame \(hex(frame)), which is not RAM")
         }
+        // Only the listed indices ever hold anything, so only they may be rewritten.
+        invariant(FuzzFrameTable.indices.contains(index), "rules wrote entry \(index) of \(hex(frame)), which was empty")
         entries[r * 512 + index] = value
+    }
+
+    /// The entries that can be non-zero, frame by frame.
+    var listedEntries: [UInt64] {
+        var result: [UInt64] = []
+        result.reserveCapacity(ramCount * FuzzFrameTable.indices.count)
+        for r in 0..<ramCount { for index in FuzzFrameTable.indices { result.append(entries[r * 512 + index]) } }
+        return result
     }
 
     mutating func setLevel(_ level: Int, of frame: UInt64) {
@@ -201,17 +211,19 @@ enum PageTableFuzz {
             steps += 1
             let domain = world.domains[input.below(world.domains.count)]
             let before = world.table.snapshot
-            let beforeEntries = world.table.entries
+            let beforeEntries = world.table.listedEntries
             let (name, refused) = step(&world, domain, &input)
             if fuzzTrace { print("step \(steps): d\(domain.id) \(name)\(refused ? " [refused]" : "")") }
             if refused {
                 let after = world.table.snapshot
                 invariant(after == before, "\(name) by d\(domain.id) was refused but changed the counts")
-                for i in 0..<beforeEntries.count where world.table.entries[i] != beforeEntries[i] {
-                    let old = beforeEntries[i], new = world.table.entries[i]
+                let afterEntries = world.table.listedEntries
+                let perFrame = FuzzFrameTable.indices.count
+                for i in 0..<beforeEntries.count where afterEntries[i] != beforeEntries[i] {
+                    let old = beforeEntries[i], new = afterEntries[i]
                     let target = PageTableEntry(raw: old).physicalAddress >> 12
                     invariant(new == old & ~PageTableEntry.writable && world.table.isReadOnlyMMIO(target),
-                              "\(name) by d\(domain.id) was refused but changed entry \(i % 512) of \(hex(world.table.frame(i / 512)))")
+                              "\(name) by d\(domain.id) was refused but changed entry \(FuzzFrameTable.indices[i % perFrame]) of \(hex(world.table.frame(i / perFrame)))")
                 }
             }
             check(world, "after \(name) by d\(domain.id) (step \(steps))")
