@@ -2,7 +2,7 @@
 # scripts/guest-tests.sh: boots each test guest as dom0 and reads its verdict line.
 #
 # Usage: scripts/guest-tests.sh [--hypervisor apus|xen|both] [--timeout S] [GUEST...]
-#   default: --hypervisor both, every guest under Guests/ (but Runtime), 120 s per boot.
+#   default: --hypervisor both, every guest under Guests/ (but Runtime), 120 s per boot (twice that with -smp > 1).
 #
 # Every guest gets the same GRUB entry on either hypervisor (only the image differs):
 #   multiboot2 /boot/<apus.elf|xen.gz> <dom0_mem part> $CMDLINE_REST   (see CMDLINE below)
@@ -102,7 +102,10 @@ boot() {
     else
         scripts/mkiso.sh -o "$iso" --hypervisor build/apus.elf --cmdline "$cmdline" "${modules[@]}"
     fi
-    scripts/run-qemu.sh --iso "$iso" "${qemu[@]}" --smp "$cpus" --log "$log" --timeout "$timeout_s" \
+    # Several emulated CPUs share the host's cores (TCG): their boots get twice the time.
+    local limit=$timeout_s
+    ((cpus == 1)) || limit=$((timeout_s * 2))
+    scripts/run-qemu.sh --iso "$iso" "${qemu[@]}" --smp "$cpus" --log "$log" --timeout "$limit" \
         --wait-for "$STOP" >/dev/null 2>"$log.stderr" </dev/null || true
     local verdict
     verdict=$(tr -d '\r' <"$log" | grep -aoE "APUS-TEST $name: (PASS|FAIL).*" | tail -1 || true)
@@ -111,7 +114,7 @@ boot() {
     elif grep -aqE 'Panic on CPU|Domain 0 crashed|Hardware Dom0 crashed' "$log"; then
         echo "no verdict: the hypervisor reported a crash (see $log)"
     else
-        echo "no verdict within ${timeout_s}s (see $log)"
+        echo "no verdict within ${limit}s (see $log)"
     fi
 }
 
