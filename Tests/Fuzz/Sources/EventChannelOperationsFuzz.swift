@@ -446,6 +446,9 @@ enum EventChannelOperationsFuzz {
         case .failure(let error):
             for id in d.ids {
                 guard var expected = before[id] else { continue }
+                // Ports of a bucket the refused call made valid must be free.
+                let grown = max(0, after[id]!.validPorts - expected.validPorts)
+                expected.ports += [EventChannelPort](repeating: .free, count: grown)
                 expected.validPorts = after[id]!.validPorts
                 invariant(after[id]! == expected, "\(context) refused (\(error)) but changed d\(id)")
             }
@@ -458,7 +461,8 @@ enum EventChannelOperationsFuzz {
             case .allocUnbound(let domain, let remote):
                 let target = d[resolve(domain)]
                 invariant(reply.port != 0 && target.isValid(reply.port), "\(context) gave port \(reply.port)")
-                invariant(port(before[target.domain], reply.port)?.binding == .free, "\(context) reused a bound port")
+                // A port beyond the valid ones before (the bucket just allocated) was free.
+                invariant((port(before[target.domain], reply.port) ?? .free).binding == .free, "\(context) reused a bound port")
                 invariant(target.port(reply.port).binding == .unbound(remoteDomain: resolve(remote)),
                           "\(context) left port \(reply.port) as \(target.port(reply.port).binding)")
                 invariant(target.domain == caller || own.isPrivileged, "\(context): unprivileged alloc for another domain")
