@@ -328,7 +328,7 @@ final class Dom0BuilderKernelImageTests: XCTestCase {
             .segmentWrapsAround(index: 1, address: 1, memorySize: 1), .noteAreaOutsideFile(offset: 1, size: 1),
             .malformedNote(offset: 1), .tooManyNotes(limit: 1), .badNoteSize(type: 99, size: 3),
             .badGuestInfoNumber(key: ErrorText("K")), .notForXen3(xenVersion: ErrorText()), .paddrOffsetWithoutVirtBase,
-            .kernelStartAfterEnd(start: 2, end: 1), .virtBaseAboveKernel(virtBase: 2, start: 1),
+            .kernelStartAfterEnd(start: 2, end: 1), .bsdSymbolTableTooLarge, .virtBaseAboveKernel(virtBase: 2, start: 1),
             .p2mBaseInsideKernel(p2mBase: 1, start: 0, end: 2), .notDom0Capable, .loadAreaTooSmall(needed: 2, given: 1),
         ]
         for error in all { XCTAssertFalse(KernelParse.sentence(error).isEmpty, "\(error)") }

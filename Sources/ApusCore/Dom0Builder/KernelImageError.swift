@@ -83,6 +83,8 @@ public enum KernelImageError: Error, Equatable {
     // Addresses (libelf's checks)
     case paddrOffsetWithoutVirtBase
     case kernelStartAfterEnd(start: UInt64, end: UInt64)
+    /// BSD_SYMTAB: the symbol and string tables' sizes do not fit the address space.
+    case bsdSymbolTableTooLarge
     case entryOutsideKernel(entry: UInt64, start: UInt64, end: UInt64)
     case virtBaseAboveKernel(virtBase: UInt64, start: UInt64)
     case p2mBaseInsideKernel(p2mBase: UInt64, start: UInt64, end: UInt64)

@@ -163,6 +163,8 @@ extension KernelImageError {
             sink.write("')")
         case .paddrOffsetWithoutVirtBase:
             sink.write("ELF_PADDR_OFFSET set, VIRT_BASE unset")
+        case .bsdSymbolTableTooLarge:
+            sink.write("ELF start or entries are out of bounds: the BSD symbol table (BSD_SYMTAB) does not fit after the image")
         case .kernelStartAfterEnd(let start, let end):
             sink.write("ELF start or entries are out of bounds: the image starts at ")
             sink.write(hex0x: start)

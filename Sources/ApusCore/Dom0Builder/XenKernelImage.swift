@@ -97,7 +97,7 @@ public struct XenKernelImage {
         var virtualEnd = extent.physicalEnd &+ virtOffset
         var bsdSymbolTable: (start: UInt64, end: UInt64)? = nil
         if let symtab = notes.bsdSymtab, notes.source == .legacyGuestInfo || symtab.equals("yes") {
-            if let range = bsdSymbolTableRange(elf, after: extent.physicalEnd) {
+            if let range = try bsdSymbolTableRange(elf, after: extent.physicalEnd) {
                 bsdSymbolTable = range
                 virtualEnd = range.end &+ virtOffset
             }
@@ -184,7 +184,10 @@ public struct XenKernelImage {
 
     /// Where BSD_SYMTAB=yes puts the ELF header, section headers and symbol/string tables
     /// after the image (physical addresses, 8-byte aligned pieces). nil without a symbol table.
-    static func bsdSymbolTableRange(_ elf: ELF64Image, after end: UInt64) -> (start: UInt64, end: UInt64)? {
+    /// Sizes that do not fit 64 bits are refused: a wrapped end would make the image's
+    /// load area smaller than its segments (found by the fuzz harness).
+    static func bsdSymbolTableRange(_ elf: ELF64Image, after end: UInt64) throws(KernelImageError)
+        -> (start: UInt64, end: UInt64)? {
         var symbolTable = false
         for index in 0..<elf.sectionCount {
             let section = elf.sectionHeader(index)
@@ -194,16 +197,24 @@ public struct XenKernelImage {
             }
         }
         guard symbolTable else { return nil }
-        func roundUp(_ value: UInt64) -> UInt64 { (value &+ 7) & ~7 }
-        let start = roundUp(end)
+        func roundUp(_ value: UInt64) throws(KernelImageError) -> UInt64 {
+            guard value <= UInt64.max - 7 else { throw .bsdSymbolTableTooLarge }
+            return (value + 7) & ~7
+        }
+        func add(_ a: UInt64, _ b: UInt64) throws(KernelImageError) -> UInt64 {
+            let (sum, overflow) = a.addingReportingOverflow(b)
+            guard !overflow else { throw .bsdSymbolTableTooLarge }
+            return sum
+        }
+        let start = try roundUp(end)
         let headerSize = UInt64(elf.file.uint16(at: 52) ?? UInt16(ELF64Image.headerSize))
-        var size = roundUp(4 + headerSize + UInt64(elf.sectionCount * ELF64Image.sectionHeaderSize))
+        var size = try roundUp(4 + headerSize + UInt64(elf.sectionCount * ELF64Image.sectionHeaderSize))
         for index in 0..<elf.sectionCount {
             let section = elf.sectionHeader(index)
             if section.type == ELF64SectionHeader.symbolTable || section.type == ELF64SectionHeader.stringTable {
-                size = roundUp(size &+ section.size)
+                size = try roundUp(add(size, section.size))
             }
         }
-        return (start, start &+ size)
+        return (start, try add(start, size))
     }
 }

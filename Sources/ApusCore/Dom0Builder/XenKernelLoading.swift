@@ -24,7 +24,13 @@ extension XenKernelImage {
             guard segment.isLoadable, segment.fileSize > 0,
                   let bytes = elf.bytes(offset: segment.offset, size: segment.fileSize),
                   let source = bytes.raw.baseAddress else { continue }
-            // pstart <= paddr and paddr + filesz <= pend <= pstart + loadSize (checked at parse).
+            // pstart <= paddr and paddr + filesz <= pend <= pstart + loadSize (checked at parse);
+            // checked again here, so that no image can make the copy leave `destination`.
+            guard segment.physicalAddress >= physicalStart,
+                  segment.physicalAddress - physicalStart <= loadSize,
+                  UInt64(bytes.count) <= loadSize - (segment.physicalAddress - physicalStart) else {
+                throw .loadAreaTooSmall(needed: loadSize, given: destination.count)
+            }
             let offset = Int(segment.physicalAddress - physicalStart)
             (base + offset).copyMemory(from: source, byteCount: bytes.count)
         }
