@@ -16,6 +16,7 @@
 # `APUS_FUZZ_TARGET=list build/fuzz/apus-fuzz` lists the targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+{   # parsed whole before it runs: editing this file during a long run cannot derail it
 
 usage() { echo "usage: $0 [--seconds N] [target...]" >&2; exit 2; }
 seconds=60
@@ -113,3 +114,5 @@ echo "fuzz summary (${seconds}s per target):"
 printf '  %s\n' "${summary[@]}"
 echo "  total execs $total_execs, findings $total_findings"
 ((total_findings == 0))
+exit
+}
