@@ -47,10 +47,13 @@ if [[ ! -x $bin || "$(cat "$out/stamp" 2>/dev/null)" != "$stamp" ]]; then
     cp -R Tests/Fuzz/Sources "$out/src/Harness"
     # swiftc refuses inputs newer than the build's start; the copies are, to the second.
     find "$out/src" -type f -exec touch -d '2000-01-01 00:00:00' {} +
-    mapfile -t sources < <(find "$out/src" -name '*.swift' | LC_ALL=C sort)
-    if ! swiftc -sanitize=fuzzer,address -parse-as-library -O -wmo -num-threads 2 -g \
-            -module-name ApusFuzz -I Sources/ApusPublic/include -I Tests/Fuzz/CZlib \
-            "${sources[@]}" -o "$bin.tmp" > "$out/build.log" 2>&1; then
+    root=$PWD
+    outdir=$(cd "$out" && pwd)
+    mapfile -t sources < <(find "$outdir/src" -name '*.swift' | LC_ALL=C sort)
+    # Run from $out: with -g, swiftc leaves the module's debug files in its directory.
+    if ! (cd "$outdir" && swiftc -sanitize=fuzzer,address -parse-as-library -O -wmo -num-threads 2 -g \
+            -module-name ApusFuzz -I "$root/Sources/ApusPublic/include" -I "$root/Tests/Fuzz/CZlib" \
+            "${sources[@]}" -o apus-fuzz.tmp) > "$out/build.log" 2>&1; then
         grep -v "Cannot export local symbol" "$out/build.log" | grep -E "error|Error" -A3 | head -40
         echo "fuzz: build FAILED (full log: $out/build.log)"
         exit 1
