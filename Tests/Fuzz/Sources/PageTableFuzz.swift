@@ -3,8 +3,8 @@
 // every operation.
 //
 // Written against today's PageTypeRules API (checkL1, getType/validate, putType,
-// checkTableEntryUpdate, untypeL1 over PVFrameTable with type, type count, mapping and
-// writable-mapping counts). Everything that calls the rules is in `Rules` below, so
+// checkTableEntryUpdate over PVFrameTable with type, type count, mapping and writable-mapping
+// counts). Everything that calls the rules is in `Rules` below, so
 // retargeting to the page-type rewrite means changing that enum (and FuzzFrameTable's
 // conformance), not the model or the invariants.
 //
@@ -17,8 +17,9 @@
 // Input: the machine (N, physical width, privilege, owners, shared_info placement, initial
 // page contents), then operations: take a type reference (a pin), drop one, a guest's plain
 // write into its own untyped page, mmu_update of an L1 or an L2-L4 entry (as the hypervisor
-// does it: check, store, account), a lone checkL1, untypeL1 of an L1 that only pins hold,
-// and a frame leaving its domain (when Reservations.mayLeave would allow it) or joining one.
+// does it: check, store, account), a lone checkL1, an attempt to map one of the domain's
+// tables writable from one of its L1s, and a frame leaving its domain (when
+// Reservations.mayLeave would allow it) or joining one.
 //
 // Invariants after every operation:
 //  - a frame has a page-table level exactly when its type count is non-zero, and then it is
@@ -36,7 +37,6 @@
 //  - a refused operation changes nothing (validateL1 may only have cleared the write bit of
 //    entries it was going to store read-only);
 //  - at the end, dropping every pin leaves nothing typed and nothing counted.
-import Glibc
 
 struct FuzzFrameTable: PVFrameTable {
     static let ramStart: UInt64 = 0x100
@@ -150,11 +150,6 @@ enum PageTableFuzz {
                                      _ domain: PVDomainIdentity, _ table: inout FuzzFrameTable) -> PVMemoryVerdict {
             PageTypeRules.checkTableEntryUpdate(frame, level: level, index: index, entry: entry, domain: domain, table: &table)
         }
-        static func untypeL1(_ frame: UInt64, _ domain: PVDomainIdentity, _ table: inout FuzzFrameTable) {
-            // untypeL1 is gone (the harness found it could untype an L1 a live L2 still
-            // used); dropping the reference is what it did for a pin-held L1.
-            PageTypeRules.putType(frame, domain: domain, table: &table)
-        }
         /// mmu_update / update_va_mapping of an L1 entry, as MemoryHypercalls does it: check,
         /// store (without the write bit where only reading is allowed), account the old and
         /// new mappings (shared_info's writable mapping left out, as validateL1 does).
@@ -181,9 +176,6 @@ enum PageTableFuzz {
         }
     }
 
-    /// Unrestricted untypeL1 (of an L1 that a parent table still references): set
-    /// APUS_FUZZ_UNTYPE_ANY=1 to let the fuzzer use the older interface that way.
-    static let untypeAny: Bool = getenv("APUS_FUZZ_UNTYPE_ANY") != nil
 
     struct World {
         var table: FuzzFrameTable
@@ -366,15 +358,18 @@ enum PageTableFuzz {
             checkL1Verdict(value, verdict, domain, world)
             return ("checkL1 of \(hex(value))", true)
         case 8:
-            // untypeL1 of an L1 held by pins only (the older interface ignores counts).
+            // One of the domain's tables mapped writable from one of its typed L1s: the
+            // rules must refuse (busy) whatever the entry's other bits.
             let l1s = (0..<table.ramCount).filter { table.levels[$0] == 1 && table.owners[$0] == domain.id }
-            guard !l1s.isEmpty else { return ("no L1 to untype", false) }
-            let frame = table.frame(l1s[input.below(l1s.count)])
-            let pinned = world.pins.filter { $0.frame == frame }.count
-            guard untypeAny || UInt32(pinned) == table.typeCount(of: frame) else { return ("L1 held by a table", false) }
-            world.pins.removeAll { $0.frame == frame }
-            for _ in 0..<max(pinned, 1) { Rules.untypeL1(frame, domain, &world.table) }   // one putType per pin
-            return ("untypeL1 of \(hex(frame))", false)
+            let typed = (0..<table.ramCount).filter { table.levels[$0] != 0 && table.owners[$0] == domain.id }
+            guard !l1s.isEmpty, !typed.isEmpty else { return ("no L1 or no table", false) }
+            let l1 = table.frame(l1s[input.below(l1s.count)])
+            let target = table.frame(typed[input.below(typed.count)])
+            let index = input.pick(FuzzFrameTable.indices)
+            let value = target << 12 | PageTableEntry.present | PageTableEntry.writable | (UInt64(input.byte()) & 0x1F8)
+            let verdict = Rules.updateL1Entry(l1, index: index, entry: value, domain, &world.table)
+            invariant(verdict == .busy, "L1 \(hex(l1))[\(index)] may map L\(table.level(of: target)) \(hex(target)) writable: \(verdict)")
+            return ("writable map of table \(hex(target)) from \(hex(l1)) (\(verdict))", true)
         case 9:
             // A frame leaves the domain when nothing holds it (Reservations.mayLeave).
             let mine = (0..<table.ramCount).filter { table.owners[$0] == domain.id }
