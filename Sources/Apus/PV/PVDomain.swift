@@ -122,6 +122,13 @@ enum PV {
         UnsafeMutablePointer<PVVCPU>(bitPattern: UInt(SMP.currentRecord(cpu: PerCPU.index))).unsafelyUnwrapped
     }
 
+    /// The guest L4 `vcpu` runs on now: its kernel table in kernel mode, else its user
+    /// table (the kernel's serves both until it sets one, as on Xen).
+    @inline(__always) static func guestRoot(of vcpu: UnsafeMutablePointer<PVVCPU>) -> UInt64 {
+        vcpu.pointee.inKernelMode || vcpu.pointee.userTableFrame == 0
+            ? vcpu.pointee.kernelTableFrame : vcpu.pointee.userTableFrame
+    }
+
     /// Records that vCPU `v`'s state is loaded on `cpu`.
     static func setLoaded(_ v: Int, cpu: Int) {
         PerCPU.cpus[cpu].loadedVCPU = v

@@ -103,9 +103,7 @@ enum PrivilegedOps {
         case 0: return virtualCR0
         case 2: return DirectMap.pointer(to: PV.vcpu.pointee.vcpuInfoMachineAddress + 16, as: UInt64.self).pointee
         case 3:
-            let table = PV.vcpu.pointee.inKernelMode || PV.vcpu.pointee.userTableFrame == 0
-                ? PV.vcpu.pointee.kernelTableFrame : PV.vcpu.pointee.userTableFrame
-            return table << 12
+            return PV.guestRoot(of: PV.vcpu) << 12
         case 4: return 0x660  // PAE|MCE|OSFXSR|OSXMMEXCPT, as Xen shows
         default: return nil
         }

@@ -189,8 +189,7 @@ enum SegmentDescriptors {
         let page = Int((address - window) >> 12)
         let ldtBase = PV.vcpu.pointee.ldtBase
         guestAddress = ldtBase + (address - window)
-        let root = PV.vcpu.pointee.inKernelMode || PV.vcpu.pointee.userTableFrame == 0
-            ? PV.vcpu.pointee.kernelTableFrame : PV.vcpu.pointee.userTableFrame
+        let root = PV.guestRoot(of: PV.vcpu)
         guard PV.vcpu.pointee.ldtEntries > 0, let slot = PageTypes.l1EntryAddress(for: ldtBase + UInt64(page) * 4096, root: root) else {
             return false
         }

@@ -58,9 +58,7 @@ enum Shadows {
 
     /// Loads CR3 for the current vCPU's mode (every guest CR3 load goes through here).
     static func loadCR3(for vcpu: UnsafeMutablePointer<PVVCPU>) {
-        let kernel = vcpu.pointee.inKernelMode
-        let user = vcpu.pointee.userTableFrame != 0 ? vcpu.pointee.userTableFrame : vcpu.pointee.kernelTableFrame
-        CPU.writeCR3(hardwareRoot(kernel ? vcpu.pointee.kernelTableFrame : user) << 12)
+        CPU.writeCR3(hardwareRoot(PV.guestRoot(of: vcpu)) << 12)
     }
 
     /// Turns shadow mode on for dom0: the index and the dirty bitmap (one bit per pfn of
@@ -116,9 +114,7 @@ enum Shadows {
     /// A write fault in the guest at `address`: true if log-dirty resolved it.
     static func writeFault(_ address: UInt64) -> Bool {
         guard enabled else { return false }
-        let vcpu = PV.vcpu
-        let root = vcpu.pointee.inKernelMode || vcpu.pointee.userTableFrame == 0
-            ? vcpu.pointee.kernelTableFrame : vcpu.pointee.userTableFrame
+        let root = PV.guestRoot(of: PV.vcpu)
         var memory = ShadowFrames()
         guard tables.writeFault(address, guestRoot: root, memory: &memory) else { return false }
         CPU.invalidatePage(address)

@@ -15,9 +15,7 @@ enum WritablePageTables {
     static func emulate(_ frame: TrapFrame, address: UInt64, errorCode: UInt64) -> Bool {
         // Present, write, not an instruction fetch or reserved-bit fault, from the guest kernel.
         guard errorCode & 0b11011 == 0b00011, PV.vcpu.pointee.inKernelMode else { return false }
-        let vcpu = PV.vcpu
-        let root = vcpu.pointee.inKernelMode || vcpu.pointee.userTableFrame == 0
-            ? vcpu.pointee.kernelTableFrame : vcpu.pointee.userTableFrame
+        let root = PV.guestRoot(of: PV.vcpu)
         guard let slot = PageTypes.l1EntryAddress(for: address, root: root) else { return false }
         let mapping = PageTableEntry(raw: DirectMap.pointer(to: slot, as: UInt64.self).pointee)
         guard mapping.isPresent, !mapping.isWritable else { return false }
@@ -62,9 +60,7 @@ enum WritablePageTables {
     /// guest resumes after it, as Xen 4.17 does.
     static func dropReadOnlyMMIOStore(_ frame: TrapFrame, address: UInt64, errorCode: UInt64) -> Bool {
         guard errorCode & 0b11011 == 0b00011, PV.current.isPrivileged else { return false }
-        let vcpu = PV.vcpu
-        let root = vcpu.pointee.inKernelMode || vcpu.pointee.userTableFrame == 0
-            ? vcpu.pointee.kernelTableFrame : vcpu.pointee.userTableFrame
+        let root = PV.guestRoot(of: PV.vcpu)
         guard let slot = PageTypes.l1EntryAddress(for: address, root: root) else { return false }
         let mapping = PageTableEntry(raw: DirectMap.pointer(to: slot, as: UInt64.self).pointee)
         guard mapping.isPresent, !mapping.isWritable, Firmware.isReadOnlyMMIO(mapping.physicalAddress >> 12) else {
